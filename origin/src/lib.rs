@@ -1,0 +1,1 @@
+//! The conversion pipeline (see the crate description).

@@ -1,0 +1,1 @@
+//! Pure signing core (see the crate description).
