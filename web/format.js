@@ -1,4 +1,4 @@
-// Human-readable sizes, rates and durations for the upload rows and the library.
+// Human-readable names, sizes, rates and durations for the upload rows, the library and the player.
 
 const BYTE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
 
@@ -32,4 +32,9 @@ export function formatTimeLeft(seconds) {
   if (seconds < 60) return `${Math.max(1, Math.ceil(seconds))} s left`;
   if (seconds < 3600) return `${Math.ceil(seconds / 60)} min left`;
   return `about ${Math.round(seconds / 3600)} h left`;
+}
+
+/** What to call a video: its title, or the file name for one uploaded without a title. */
+export function videoName(video) {
+  return video.title || video.fileName;
 }

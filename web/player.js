@@ -1,6 +1,7 @@
 // A <video> fed by a signed, expiring playback URL that is swapped for a fresh one before it expires.
 
 import { api } from './api.js';
+import { videoName } from './format.js';
 
 // Refresh once this share of the URL's lifetime has passed, leaving room for a slow request.
 const REFRESH_AT_LIFETIME_SHARE = 0.8;
@@ -16,7 +17,7 @@ let loadGeneration = 0; // a newer Play or Close wins over an older request stil
 
 export async function play(video) {
   videoId = video.id;
-  titleEl.textContent = video.title || video.fileName;
+  titleEl.textContent = videoName(video);
   section.hidden = false;
   section.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
   await loadPlaybackUrl({ resume: false });

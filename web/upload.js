@@ -285,6 +285,7 @@ class UploadRow {
         <span class="upload-state muted"></span>
         <button type="button" class="quiet">Cancel</button>
       </div>`;
+    this.fileName = file.name;
     const [name, size] = this.element.querySelector('.upload-head').children;
     name.textContent = file.name;
     size.textContent = formatBytes(file.size);
@@ -326,7 +327,7 @@ class UploadRow {
     this.showState(`Upload failed: ${message}`);
     this.button.textContent = 'Dismiss';
     this.button.disabled = false;
-    this.button.setAttribute('aria-label', `Dismiss ${this.element.querySelector('.upload-name').textContent}`);
+    this.button.setAttribute('aria-label', `Dismiss ${this.fileName}`);
     this.button.addEventListener('click', () => this.remove(), { once: true });
   }
 

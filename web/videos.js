@@ -1,7 +1,7 @@
 // The library: one <li> per video, kept live by polling while anything is uploading or processing.
 
 import { api } from './api.js';
-import { formatBytes, formatDuration } from './format.js';
+import { formatBytes, formatDuration, videoName } from './format.js';
 import { isResumable } from './upload.js';
 
 const PAGE_SIZE = 50;
@@ -150,7 +150,8 @@ function fillRow(row, video) {
   row.video = video;
   row.dataset.id = video.id;
   row.dataset.status = video.status;
-  row.querySelector('.video-title').textContent = video.title || video.fileName;
+  const name = videoName(video);
+  row.querySelector('.video-title').textContent = name;
 
   const details = [video.fileName, formatBytes(video.fileSize)];
   if (video.durationMs) details.push(formatDuration(video.durationMs));
@@ -164,12 +165,12 @@ function fillRow(row, video) {
 
   const play = row.querySelector('[data-action="play"]');
   play.hidden = video.status !== 'ready';
-  play.setAttribute('aria-label', `Play ${video.title || video.fileName}`);
-  row.querySelector('[data-action="delete"]').setAttribute('aria-label', `Delete ${video.title || video.fileName}`);
+  play.setAttribute('aria-label', `Play ${name}`);
+  row.querySelector('[data-action="delete"]').setAttribute('aria-label', `Delete ${name}`);
 }
 
 function confirmDelete(video) {
-  document.getElementById('confirm-delete-name').textContent = video.title || video.fileName;
+  document.getElementById('confirm-delete-name').textContent = videoName(video);
   confirmDialog.returnValue = '';
   confirmDialog.addEventListener(
     'close',
@@ -188,7 +189,7 @@ async function deleteVideo(video) {
     await api('DELETE', `/api/videos/${encodeURIComponent(video.id)}`);
     handlers.onDeleted(video);
   } catch (error) {
-    showError(`Could not delete “${video.title || video.fileName}”: ${error.message}`);
+    showError(`Could not delete “${videoName(video)}”: ${error.message}`);
   } finally {
     row?.classList.remove('is-busy');
   }
