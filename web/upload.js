@@ -76,15 +76,11 @@ class FileUpload {
     try {
       const upload = await this.startOrResume();
       signal.throwIfAborted();
-      if (upload.method === 'PUT') {
-        await this.putWhole(upload);
-      } else {
-        await this.putParts(upload);
-      }
+      const parts = upload.method === 'PUT' ? await this.putWhole(upload) : await this.putParts(upload);
       signal.throwIfAborted();
       this.row.showState('Finishing…');
       this.row.disableCancel();
-      await api('POST', `/api/videos/${this.videoId}/complete`, { parts: this.completedParts ?? [] });
+      await api('POST', `/api/videos/${this.videoId}/complete`, { parts });
       forgetResumable(this.fileKey);
       this.row.finish('Uploaded. Converting now; see the library below.');
       onVideosChanged();
@@ -128,9 +124,13 @@ class FileUpload {
     return { ...upload, storedParts: [] };
   }
 
+  /** Returns the parts to list on completion: none for a single PUT. */
   async putWhole(upload) {
     await putBlob(upload.uploadUrl, this.file, upload.headers, (loaded) => this.progress.update(0, loaded), this.controller.signal);
+    return [];
   }
+
+  /** Sends the parts S3 does not have yet; returns every part with its ETag, in order. */
 
   async putParts({ partSize, partCount, storedParts }) {
     const etags = new Map(storedParts.map((part) => [part.partNumber, part.etag]));
@@ -157,7 +157,7 @@ class FileUpload {
       this.controller.abort(error); // stop the other workers' transfers too
       throw error;
     }
-    this.completedParts = [...etags]
+    return [...etags]
       .sort(([a], [b]) => a - b)
       .map(([partNumber, etag]) => ({ partNumber, etag }));
   }
