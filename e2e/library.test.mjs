@@ -80,7 +80,6 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
 
     // Each file gets its own progress bar while it uploads.
     await page.getByRole('progressbar', { name: `Upload of ${basename(mkv)}` }).waitFor();
-    await screenshot(page, 'uploading');
 
     const aviStatuses = await waitForStatus(page, basename(avi), 'ready', READY_TIMEOUT_MS);
     const mkvStatuses = await waitForStatus(page, basename(mkv), 'ready', READY_TIMEOUT_MS);

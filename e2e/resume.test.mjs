@@ -68,7 +68,11 @@ describe('resumable upload', { timeout: 20 * 60_000 }, () => {
     await firstPage.goto('/');
     await signIn(firstPage);
     await firstPage.getByLabel('Choose videos').setInputFiles(mkv);
+    const uploadRow = firstPage.getByRole('list', { name: 'Uploads in progress' }).getByRole('listitem');
     await waitUntil(`${STOP_AFTER_PARTS} parts to be stored`, 120_000, () => firstPuts.length >= STOP_AFTER_PARTS, 20);
+    // Percent, amount, speed and time left, e.g. "30 % · 16.8 MB of 57.4 MB · 8.4 MB/s · 5 s left".
+    assert.match(await uploadRow.textContent(), /\d+ % · [\d.]+ MB of [\d.]+ MB · [\d.]+ [KM]B\/s · .+ left/);
+    await screenshot(firstPage, 'uploading');
     await firstPage.close(); // like a crash: no cancel, no complete
 
     const api = await apiClient(browser.context);
