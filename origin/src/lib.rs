@@ -1,1 +1,23 @@
-//! The conversion pipeline (see the crate description).
+//! The conversion pipeline: one handler for S3 `ObjectCreated` and EventBridge
+//! `MediaConvert Job State Change` events, generic over its ports (transcoder, object
+//! store, webhook sender, clock). In AWS it runs as a Lambda with MediaConvert
+//! (`src/bin/lambda.rs`); locally as `origin-local` with FFmpeg (`src/bin/local.rs`).
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod ffmpeg;
+pub mod handler;
+pub mod local;
+pub mod media;
+pub mod mediaconvert;
+pub mod mp4;
+pub mod s3;
+pub mod store;
+pub mod transcoder;
+pub mod webhook;
+
+pub use error::{Error, Result};
+pub use handler::{Buckets, Origin, Outcome};
+pub use media::{MediaInfo, Plan, plan};

@@ -1,0 +1,264 @@
+//! [`ObjectStore`] over HTTP: requests signed by `signer` (SigV4), sent with reqwest.
+//! Works against AWS S3 and SeaweedFS alike.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use signer::ids::{BucketName, ObjectKey};
+use signer::s3::{S3Config, S3Request};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::store::{Listed, ObjectMeta, ObjectStore, UploadJournal};
+
+/// Objects larger than this go up in parts of this size (`S3_PART_SIZE`, default 16 MiB).
+pub const DEFAULT_PART_SIZE: u64 = 16 << 20;
+const ATTEMPTS: u32 = 4;
+
+#[derive(Clone)]
+pub struct S3Store<C> {
+    config: Arc<S3Config>,
+    http: reqwest::Client,
+    clock: C,
+    pub part_size: u64,
+}
+
+impl<C: Clock + Clone> S3Store<C> {
+    pub fn new(config: S3Config, http: reqwest::Client, clock: C) -> Self {
+        S3Store { config: Arc::new(config), http, clock, part_size: DEFAULT_PART_SIZE }
+    }
+
+    /// Signs and sends; retries transport failures, 5xx, 408 and 429 with backoff (each
+    /// attempt signed afresh). Returns any other response, error statuses included.
+    async fn call(&self, request: &S3Request<'_>, body: &[u8]) -> Result<reqwest::Response> {
+        let mut attempt = 0;
+        loop {
+            let signed = self
+                .config
+                .sign(request, body.to_vec(), self.clock.now())
+                .map_err(|e| Error::Sign(e.to_string()))?;
+            let what = format!("{} {}", signed.method(), signed.uri().path());
+            let outcome = match reqwest::Request::try_from(signed) {
+                Ok(req) => self.http.execute(req).await.map_err(|e| Error::Storage {
+                    message: format!("{what}: {e}"),
+                    retryable: true,
+                }),
+                Err(e) => return Err(Error::Sign(format!("{what}: {e}"))),
+            };
+            let retry = match &outcome {
+                Ok(r) => Error::status_is_retryable(r.status().as_u16()),
+                Err(e) => e.is_retryable(),
+            };
+            attempt += 1;
+            if !retry || attempt >= ATTEMPTS {
+                return outcome;
+            }
+            tokio::time::sleep(Duration::from_millis(200 * (1 << attempt))).await;
+        }
+    }
+
+    async fn expect_ok(&self, request: &S3Request<'_>, body: &[u8], bucket: &str, key: &str) -> Result<reqwest::Response> {
+        let response = self.call(request, body).await?;
+        let status = response.status().as_u16();
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        if status == 404 {
+            return Err(Error::NotFound { bucket: bucket.into(), key: key.into() });
+        }
+        let body = response.bytes().await.unwrap_or_default();
+        let detail = signer::s3::xml::parse_error(&body)
+            .map(|e| format!("{}: {}", e.code, e.message))
+            .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(200).collect());
+        Err(Error::Storage {
+            message: format!("s3://{bucket}/{key}: {status} {detail}"),
+            retryable: Error::status_is_retryable(status),
+        })
+    }
+
+    async fn upload_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        from: &Path,
+        size: u64,
+        content_type: &str,
+        journal: UploadJournal<'_>,
+    ) -> Result<()> {
+        let (b, k) = names(bucket, key)?;
+        let create = S3Request::CreateMultipartUpload { bucket: &b, key: &k, content_type: Some(content_type) };
+        let body = self.expect_ok(&create, &[], bucket, key).await?.bytes().await.map_err(storage)?;
+        let upload_id = signer::s3::xml::parse_initiate_multipart_upload(&body)
+            .map_err(|e| Error::Storage { message: format!("CreateMultipartUpload answer: {e}"), retryable: false })?
+            .upload_id;
+        journal(&upload_id);
+        let result = self.upload_parts(bucket, key, from, size, &upload_id).await;
+        if result.is_err() {
+            let _ = self.abort_upload(bucket, key, &upload_id).await;
+        }
+        result
+    }
+
+    async fn upload_parts(&self, bucket: &str, key: &str, from: &Path, size: u64, upload_id: &str) -> Result<()> {
+        let (b, k) = names(bucket, key)?;
+        // Never more than S3's 10 000 parts, whatever the configured part size.
+        let part_size = self.part_size.max(size.div_ceil(u64::from(signer::multipart::MAX_PARTS)));
+        let mut file = tokio::fs::File::open(from).await?;
+        let mut parts = Vec::new();
+        let mut offset = 0u64;
+        let mut number = 1u16;
+        while offset < size {
+            let len = part_size.min(size - offset);
+            let mut chunk = vec![0u8; len as usize];
+            file.seek(std::io::SeekFrom::Start(offset)).await?;
+            file.read_exact(&mut chunk).await?;
+            let part = S3Request::UploadPart {
+                bucket: &b,
+                key: &k,
+                upload_id,
+                part_number: number,
+                content_length: len,
+            };
+            let response = self.expect_ok(&part, &chunk, bucket, key).await?;
+            let etag = response
+                .headers()
+                .get("etag")
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| Error::Storage { message: "UploadPart answered without an ETag".into(), retryable: true })?
+                .to_string();
+            parts.push(signer::s3::xml::CompletedPart { part_number: number, etag });
+            offset += len;
+            number += 1;
+        }
+        let complete = S3Request::CompleteMultipartUpload { bucket: &b, key: &k, upload_id };
+        let body = signer::s3::xml::complete_multipart_upload_body(&parts);
+        let response = self.expect_ok(&complete, &body, bucket, key).await?;
+        // S3 may answer 200 with an <Error> document when the completion fails late.
+        let answer = response.bytes().await.map_err(storage)?;
+        signer::s3::xml::parse_complete_multipart_upload(&answer).map_err(|e| Error::Storage {
+            message: format!("CompleteMultipartUpload: {e}"),
+            retryable: true,
+        })?;
+        Ok(())
+    }
+}
+
+/// Validates a bucket and key for signing (a malformed one can never succeed).
+fn names(bucket: &str, key: &str) -> Result<(BucketName, ObjectKey)> {
+    let invalid = |e: signer::Error| Error::Storage { message: format!("s3://{bucket}/{key}: {e}"), retryable: false };
+    Ok((BucketName::parse(bucket).map_err(invalid)?, ObjectKey::parse(key).map_err(invalid)?))
+}
+
+fn storage(e: reqwest::Error) -> Error {
+    Error::Storage { message: e.to_string(), retryable: true }
+}
+
+impl<C: Clock + Clone> ObjectStore for S3Store<C> {
+    async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>> {
+        let (b, k) = names(bucket, key)?;
+        let request = S3Request::HeadObject { bucket: &b, key: &k };
+        match self.expect_ok(&request, &[], bucket, key).await {
+            Ok(response) => {
+                let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok());
+                Ok(Some(ObjectMeta {
+                    size: header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0),
+                    etag: header("etag").unwrap_or_default().trim_matches('"').to_string(),
+                }))
+            }
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn get_range(&self, bucket: &str, key: &str, start: u64, len: u64) -> Result<Vec<u8>> {
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let (b, k) = names(bucket, key)?;
+        let range = format!("bytes={start}-{}", start + len - 1);
+        let request = S3Request::GetObject {
+            bucket: &b,
+            key: &k,
+            response_content_disposition: None,
+            range: Some(&range),
+        };
+        let response = self.expect_ok(&request, &[], bucket, key).await?;
+        Ok(response.bytes().await.map_err(storage)?.to_vec())
+    }
+
+    async fn download(&self, bucket: &str, key: &str, to: &Path) -> Result<u64> {
+        let (b, k) = names(bucket, key)?;
+        let request = S3Request::GetObject { bucket: &b, key: &k, response_content_disposition: None, range: None };
+        let mut response = self.expect_ok(&request, &[], bucket, key).await?;
+        let tmp = to.with_extension("part");
+        let mut file = tokio::fs::File::create(&tmp).await?;
+        let mut written = 0u64;
+        while let Some(chunk) = response.chunk().await.map_err(storage)? {
+            file.write_all(&chunk).await?;
+            written += chunk.len() as u64;
+        }
+        file.flush().await?;
+        drop(file);
+        tokio::fs::rename(&tmp, to).await?;
+        Ok(written)
+    }
+
+    async fn upload(&self, bucket: &str, key: &str, from: &Path, content_type: &str, journal: UploadJournal<'_>) -> Result<()> {
+        let size = tokio::fs::metadata(from).await?.len();
+        if size > self.part_size {
+            return self.upload_multipart(bucket, key, from, size, content_type, journal).await;
+        }
+        let body = tokio::fs::read(from).await?;
+        let (b, k) = names(bucket, key)?;
+        let request = S3Request::PutObject { bucket: &b, key: &k, content_length: size, content_type };
+        self.expect_ok(&request, &body, bucket, key).await?;
+        Ok(())
+    }
+
+    async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
+        let (b, k) = names(bucket, key)?;
+        let request = S3Request::AbortMultipartUpload { bucket: &b, key: &k, upload_id };
+        match self.expect_ok(&request, &[], bucket, key).await {
+            Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
+        let (b, k) = names(bucket, key)?;
+        let request = S3Request::DeleteObject { bucket: &b, key: &k };
+        match self.expect_ok(&request, &[], bucket, key).await {
+            Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<Listed>> {
+        let b = BucketName::parse(bucket)
+            .map_err(|e| Error::Storage { message: format!("bucket {bucket:?}: {e}"), retryable: false })?;
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let request = S3Request::ListObjectsV2 {
+                bucket: &b,
+                prefix: Some(prefix),
+                continuation_token: token.as_deref(),
+                max_keys: Some(1000),
+            };
+            let body = self.expect_ok(&request, &[], bucket, prefix).await?.bytes().await.map_err(storage)?;
+            let page = signer::s3::xml::parse_list_objects_v2(&body)
+                .map_err(|e| Error::Storage { message: format!("ListObjectsV2 answer: {e}"), retryable: false })?;
+            out.extend(page.objects.into_iter().map(|o| Listed {
+                key: o.key,
+                size: o.size,
+                etag: o.etag.trim_matches('"').to_string(),
+            }));
+            match page.next_continuation_token {
+                Some(next) if page.is_truncated => token = Some(next),
+                _ => return Ok(out),
+            }
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Shared test support: generated clips (real ffmpeg), a receiver standing in for the edge's
+//! `/api/internal/jobs` (it checks every signature), a MediaConvert capture endpoint, and S3
+//! access to the real SeaweedFS that testkit starts.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use origin::clock::SystemClock;
+use origin::s3::S3Store;
+use origin::store::ObjectStore;
+use serde_json::Value;
+use signer::s3::{Addressing, Credentials, S3Config};
+
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
+
+pub fn s3_config(endpoint: &str) -> S3Config {
+    S3Config {
+        endpoint: endpoint.to_string(),
+        region: testkit::S3_REGION.into(),
+        addressing: Addressing::Path,
+        credentials: Credentials {
+            access_key_id: testkit::S3_ACCESS_KEY.into(),
+            secret_access_key: testkit::S3_SECRET_KEY.into(),
+            session_token: None,
+        },
+    }
+}
+
+pub fn store(endpoint: &str) -> S3Store<SystemClock> {
+    S3Store::new(s3_config(endpoint), reqwest::Client::new(), SystemClock)
+}
+
+/// A fresh UUID v7 video id.
+pub fn video_id() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    let mut random = [0u8; 10];
+    random[..4].copy_from_slice(&std::process::id().to_be_bytes());
+    random[4..8].copy_from_slice(&N.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+    signer::ids::VideoId::new(ms, random).as_str().to_string()
+}
+
+/// Runs ffmpeg (quiet, overwrite); panics with its stderr on failure.
+pub fn ffmpeg(args: &[&str]) {
+    let out = Command::new(testkit::tool("ffmpeg"))
+        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("run ffmpeg");
+    assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A generated clip: `seconds` of testsrc2 + a sine tone, encoded with `codec_args`.
+pub fn clip(dir: &Path, name: &str, size: &str, seconds: u32, codec_args: &[&str]) -> PathBuf {
+    let path = dir.join(name);
+    let video = format!("testsrc2=size={size}:rate=25:duration={seconds}");
+    let audio = format!("sine=frequency=440:sample_rate=48000:duration={seconds}");
+    let mut args = vec!["-f", "lavfi", "-i", &video, "-f", "lavfi", "-i", &audio];
+    args.extend_from_slice(codec_args);
+    let p = path.to_str().unwrap().to_string();
+    args.push(&p);
+    ffmpeg(&args);
+    path
+}
+
+/// ffprobe's JSON for a file.
+pub fn ffprobe(path: &Path) -> Value {
+    let out = Command::new(testkit::tool("ffprobe"))
+        .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
+        .arg(path)
+        .output()
+        .expect("run ffprobe");
+    assert!(out.status.success(), "ffprobe {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+pub fn duration_s(probe: &Value) -> f64 {
+    probe["format"]["duration"].as_str().unwrap().parse().unwrap()
+}
+
+pub fn stream<'a>(probe: &'a Value, kind: &str) -> Option<&'a Value> {
+    probe["streams"].as_array().unwrap().iter().find(|s| s["codec_type"] == kind)
+}
+
+/// MD5 of every video packet, in order (timestamps left out): equal lists mean the video
+/// was copied, not re-encoded.
+pub fn video_packet_hashes(path: &Path) -> Vec<String> {
+    let out = Command::new(testkit::tool("ffmpeg"))
+        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-i"])
+        .arg(path)
+        .args(["-map", "0:v:0", "-c", "copy", "-f", "framemd5", "-"])
+        .output()
+        .expect("run ffmpeg framemd5");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(',').next().map(|h| h.trim().to_string()))
+        .collect()
+}
+
+/// Polls `f` until it returns Some, or panics after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A small blocking HTTP/1.1 request reader: (method, path, headers, body).
+pub fn read_request(stream: &mut TcpStream) -> Option<(String, String, Vec<(String, String)>, Vec<u8>)> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (name, value) = h.split_once(':')?;
+        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+    }
+    let header = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let mut body = Vec::new();
+    if let Some(len) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        body.resize(len, 0);
+        reader.read_exact(&mut body).ok()?;
+    } else if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size).ok()?;
+            let n = usize::from_str_radix(size.trim(), 16).ok()?;
+            let mut chunk = vec![0; n + 2];
+            reader.read_exact(&mut chunk).ok()?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+    }
+    Some((method, path, headers, body))
+}
+
+fn respond(stream: &mut TcpStream, status: u16, body: &str) {
+    let reason = match status {
+        200 => "OK",
+        201 => "Created",
+        401 => "Unauthorized",
+        _ => "Status",
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.flush();
+}
+
+/// One job event as the edge received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub event: Value,
+    pub signature_ok: bool,
+}
+
+/// Stands in for the edge's `POST /api/internal/jobs`: verifies `X-Signature` with the
+/// shared secret (401 when wrong, as the edge does) and records every event.
+#[derive(Clone)]
+pub struct Edge {
+    pub url: String,
+    pub port: u16,
+    pub events: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Edge {
+    pub fn start() -> Edge {
+        Edge::start_on(testkit::free_port())
+    }
+
+    pub fn start_on(port: u16) -> Edge {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the edge receiver");
+        let events: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let sink = events.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let Some((method, path, headers, body)) = read_request(&mut stream) else { continue };
+                if method != "POST" || path != "/api/internal/jobs" {
+                    respond(&mut stream, 404, "{}");
+                    continue;
+                }
+                let signature = headers.iter().find(|(k, _)| k == "x-signature").map(|(_, v)| v.clone());
+                let signature_ok = signature.as_deref().is_some_and(|s| {
+                    let t: i64 = s.strip_prefix("t=").and_then(|r| r.split(',').next()).and_then(|t| t.parse().ok()).unwrap_or(0);
+                    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+                    (now - t).abs() <= 300 && signer::webhook::sign(WEBHOOK_SECRET.as_bytes(), t, &body) == s
+                });
+                let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                sink.lock().unwrap().push(Received { event, signature_ok });
+                if signature_ok {
+                    respond(&mut stream, 200, r#"{"success":true}"#);
+                } else {
+                    respond(&mut stream, 401, r#"{"success":false,"error":{"code":"bad_signature","message":"bad signature"}}"#);
+                }
+            }
+        });
+        Edge { url: format!("http://127.0.0.1:{port}"), port, events }
+    }
+
+    /// The events for one video, in arrival order.
+    pub fn for_video(&self, video_id: &str) -> Vec<Value> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.event["videoId"] == video_id)
+            .map(|r| {
+                assert!(r.signature_ok, "bad signature on {}", r.event);
+                r.event.clone()
+            })
+            .collect()
+    }
+
+    /// Waits for a `ready` or `failed` event for the video and returns it.
+    pub fn wait_final(&self, video_id: &str, timeout: Duration) -> Value {
+        wait_for(&format!("a final job event for {video_id}"), timeout, || {
+            self.for_video(video_id).into_iter().find(|e| e["status"] == "ready" || e["status"] == "failed")
+        })
+    }
+}
+
+/// A MediaConvert endpoint that records each request and answers CreateJob as MediaConvert
+/// does (201 with the job).
+pub struct MediaConvertCapture {
+    pub url: String,
+    pub requests: Arc<Mutex<Vec<(String, String, Vec<(String, String)>, Value)>>>,
+}
+
+impl MediaConvertCapture {
+    pub fn start(response: Value) -> MediaConvertCapture {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests: Arc<Mutex<Vec<_>>> = Arc::default();
+        let sink = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let Some((method, path, headers, body)) = read_request(&mut stream) else { continue };
+                let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                sink.lock().unwrap().push((method, path, headers, json));
+                respond(&mut stream, 201, &response.to_string());
+            }
+        });
+        MediaConvertCapture { url, requests }
+    }
+}
+
+/// Uploads a file to a bucket with the crate's own store (single PUT).
+pub async fn put_file(store: &S3Store<SystemClock>, bucket: &str, key: &str, path: &Path) {
+    store.upload(bucket, key, path, "application/octet-stream", &|_| {}).await.expect("upload");
+}
