@@ -1,0 +1,468 @@
+//! Session tokens: EdDSA (Ed25519) JWTs through `jwt-compact`. The edge holds the secret
+//! seed; anything that only checks tokens needs just the public key.
+//!
+//! Verification accepts `alg: EdDSA` and nothing else, so neither `alg: none` nor an HMAC
+//! token keyed with our public key (algorithm confusion) gets through. Time is always a
+//! parameter: `jwt-compact`'s `TimeOptions` gets a clock that returns the caller's `now`.
+
+use std::fmt;
+
+use base64::Engine as _;
+use chrono::{DateTime, TimeDelta, Utc};
+use jwt_compact::alg::{Ed25519, SigningKey as _, VerifyingKey as _};
+use jwt_compact::{AlgorithmExt as _, Header, TimeOptions, UntrustedToken, ValidationError};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{Email, Role, UserId};
+use crate::{Error, Result};
+
+/// The longest session a token may carry.
+pub const MAX_TTL_SECS: u64 = 30 * 24 * 60 * 60;
+/// The most clock skew `verify` may forgive.
+pub const MAX_LEEWAY_SECS: u64 = 5 * 60;
+/// The longest `jti` accepted when issuing.
+pub const MAX_JTI_LEN: usize = 128;
+
+type Ed25519SigningKey = <Ed25519 as jwt_compact::Algorithm>::SigningKey;
+type Ed25519VerifyingKey = <Ed25519 as jwt_compact::Algorithm>::VerifyingKey;
+
+/// A verified token's claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user's id.
+    pub sub: String,
+    pub email: String,
+    pub role: Role,
+    /// Issued at, Unix seconds.
+    pub iat: i64,
+    /// Expires at, Unix seconds.
+    pub exp: i64,
+    /// The token's own id (for revocation lists).
+    pub jti: String,
+}
+
+/// The claims `jwt-compact` does not model itself.
+#[derive(Serialize, Deserialize)]
+struct SessionClaims {
+    sub: String,
+    email: String,
+    role: Role,
+    jti: String,
+}
+
+/// Signs tokens with an Ed25519 secret seed.
+pub struct JwtIssuer {
+    signing_key: Ed25519SigningKey,
+}
+
+impl fmt::Debug for JwtIssuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtIssuer").finish_non_exhaustive()
+    }
+}
+
+impl JwtIssuer {
+    /// From the 32-byte Ed25519 secret seed (RFC 8032's private key).
+    pub fn from_seed(seed: &[u8; 32]) -> Self {
+        Self {
+            signing_key: Ed25519SigningKey::from_bytes(seed),
+        }
+    }
+
+    /// From the seed in base64 (standard or URL-safe alphabet, padding optional), as it sits
+    /// in a secret store.
+    pub fn from_base64_seed(seed: &str) -> Result<Self> {
+        decode_key_base64(seed, "Ed25519 seed").map(|seed| Self::from_seed(&seed))
+    }
+
+    /// A token for `sub` valid from `now_unix` for `ttl_secs` (1 s ..= 30 days), and its
+    /// claims. `jti` is the caller's random token id (1..=128 bytes).
+    pub fn issue(
+        &self,
+        sub: &UserId,
+        email: &Email,
+        role: Role,
+        jti: &str,
+        now_unix: i64,
+        ttl_secs: u64,
+    ) -> Result<(String, Claims)> {
+        if !(1..=MAX_TTL_SECS).contains(&ttl_secs) {
+            return Err(Error::ExpiryOutOfRange {
+                requested_secs: ttl_secs,
+                min_secs: 1,
+                max_secs: MAX_TTL_SECS,
+            });
+        }
+        if jti.is_empty() || jti.len() > MAX_JTI_LEN {
+            return Err(Error::InvalidArgument(format!(
+                "jti must have 1..={MAX_JTI_LEN} bytes"
+            )));
+        }
+        let exp = now_unix
+            .checked_add_unsigned(ttl_secs)
+            .ok_or_else(|| Error::InvalidArgument("token expiry overflows".into()))?;
+        let mut claims = jwt_compact::Claims::new(SessionClaims {
+            sub: sub.to_string(),
+            email: email.to_string(),
+            role,
+            jti: jti.to_string(),
+        });
+        claims.issued_at = Some(timestamp(now_unix)?);
+        claims.expiration = Some(timestamp(exp)?);
+        let header = Header::empty().with_token_type("JWT");
+        let token = Ed25519
+            .token(&header, &claims, &self.signing_key)
+            .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        let SessionClaims {
+            sub,
+            email,
+            role,
+            jti,
+        } = claims.custom;
+        Ok((
+            token,
+            Claims {
+                sub,
+                email,
+                role,
+                iat: now_unix,
+                exp,
+                jti,
+            },
+        ))
+    }
+
+    /// The verifier for this issuer's tokens.
+    pub fn verifier(&self) -> JwtVerifier {
+        JwtVerifier {
+            verifying_key: self.signing_key.to_verifying_key(),
+        }
+    }
+}
+
+/// Checks tokens against an Ed25519 public key.
+#[derive(Debug, Clone)]
+pub struct JwtVerifier {
+    verifying_key: Ed25519VerifyingKey,
+}
+
+impl JwtVerifier {
+    /// From the 32-byte Ed25519 public key.
+    pub fn from_public_key(public_key: &[u8; 32]) -> Result<Self> {
+        Ed25519VerifyingKey::from_slice(public_key)
+            .map(|verifying_key| Self { verifying_key })
+            .map_err(|e| Error::InvalidKey(format!("Ed25519 public key: {e}")))
+    }
+
+    /// From the public key in base64 (standard or URL-safe alphabet, padding optional).
+    pub fn from_base64_public_key(public_key: &str) -> Result<Self> {
+        Self::from_public_key(&decode_key_base64(public_key, "Ed25519 public key")?)
+    }
+
+    /// The raw public key, for publishing (a JWK's `x`, a config value).
+    pub fn public_key(&self) -> [u8; 32] {
+        self.verifying_key.to_bytes()
+    }
+
+    /// The claims of a token that is well-formed, EdDSA-signed by our key, has every claim,
+    /// and is valid at `now_unix` give or take `leeway_secs` (≤ 300): not expired, and neither
+    /// `iat` nor `nbf` in the future.
+    pub fn verify(&self, token: &str, now_unix: i64, leeway_secs: u64) -> Result<Claims> {
+        if leeway_secs > MAX_LEEWAY_SECS {
+            return Err(Error::InvalidArgument(format!(
+                "leeway above {MAX_LEEWAY_SECS} s"
+            )));
+        }
+        let now = timestamp(now_unix)?;
+        let leeway = TimeDelta::seconds(leeway_secs as i64);
+        let untrusted = UntrustedToken::new(token).map_err(|e| Error::JwtInvalid(e.to_string()))?;
+        let token = Ed25519
+            .validator::<SessionClaims>(&self.verifying_key)
+            .validate(&untrusted)
+            .map_err(validation_error)?;
+        let claims = token.claims();
+        let options = TimeOptions::new(leeway, move || now);
+        claims
+            .validate_expiration(&options)
+            .map_err(validation_error)?;
+        if claims.not_before.is_some() {
+            claims
+                .validate_maturity(&options)
+                .map_err(validation_error)?;
+        }
+        let issued_at = claims
+            .issued_at
+            .ok_or_else(|| Error::JwtInvalid("no iat claim".into()))?;
+        if issued_at > now + leeway {
+            return Err(Error::JwtNotYetValid);
+        }
+        let custom = &claims.custom;
+        UserId::parse(&custom.sub).map_err(|_| Error::JwtInvalid("sub is not a user id".into()))?;
+        Email::parse(&custom.email)
+            .map_err(|_| Error::JwtInvalid("email is not an email address".into()))?;
+        if custom.jti.is_empty() {
+            return Err(Error::JwtInvalid("empty jti".into()));
+        }
+        let expiration = claims.expiration.expect("validate_expiration checked exp");
+        Ok(Claims {
+            sub: custom.sub.clone(),
+            email: custom.email.clone(),
+            role: custom.role,
+            iat: issued_at.timestamp(),
+            exp: expiration.timestamp(),
+            jti: custom.jti.clone(),
+        })
+    }
+}
+
+fn validation_error(error: ValidationError) -> Error {
+    match error {
+        ValidationError::Expired => Error::JwtExpired,
+        ValidationError::NotMature => Error::JwtNotYetValid,
+        other => Error::JwtInvalid(other.to_string()),
+    }
+}
+
+fn timestamp(unix: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp(unix, 0)
+        .ok_or_else(|| Error::InvalidArgument(format!("time {unix} is out of range")))
+}
+
+fn decode_key_base64(text: &str, what: &str) -> Result<[u8; 32]> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    let config =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let text = text.trim();
+    let bytes = GeneralPurpose::new(&base64::alphabet::STANDARD, config)
+        .decode(text)
+        .or_else(|_| GeneralPurpose::new(&base64::alphabet::URL_SAFE, config).decode(text))
+        .map_err(|_| Error::InvalidKey(format!("{what} is not base64")))?;
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| Error::InvalidKey(format!("{what} must be 32 bytes, not {}", bytes.len())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_700_000_000;
+
+    fn issuer() -> JwtIssuer {
+        JwtIssuer::from_seed(&[7; 32])
+    }
+
+    fn user() -> (UserId, Email) {
+        (
+            UserId::new(1_700_000_000_000, [1; 10]),
+            Email::parse("a@example.com").unwrap(),
+        )
+    }
+
+    fn token(now: i64, ttl: u64) -> String {
+        let (id, email) = user();
+        issuer()
+            .issue(&id, &email, Role::Member, "jti-1", now, ttl)
+            .unwrap()
+            .0
+    }
+
+    /// A token signed by our key with hand-made claims.
+    fn token_with_claims(claims: serde_json::Value) -> String {
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let signing_input = format!(
+            "{}.{}",
+            b64.encode(r#"{"alg":"EdDSA","typ":"JWT"}"#),
+            b64.encode(claims.to_string())
+        );
+        let signature =
+            jwt_compact::Algorithm::sign(&Ed25519, &issuer().signing_key, signing_input.as_bytes());
+        format!("{signing_input}.{}", b64.encode(signature.to_bytes()))
+    }
+
+    #[test]
+    fn round_trip() {
+        let (id, email) = user();
+        let (token, claims) = issuer()
+            .issue(&id, &email, Role::Admin, "j", NOW, 3600)
+            .unwrap();
+        assert_eq!(
+            claims,
+            Claims {
+                sub: id.to_string(),
+                email: "a@example.com".into(),
+                role: Role::Admin,
+                iat: NOW,
+                exp: NOW + 3600,
+                jti: "j".into()
+            }
+        );
+        assert_eq!(
+            issuer().verifier().verify(&token, NOW + 10, 0).unwrap(),
+            claims
+        );
+    }
+
+    #[test]
+    fn expired_and_not_yet_valid_are_distinct_errors() {
+        let verifier = issuer().verifier();
+        let token = token(NOW, 60);
+        assert!(verifier.verify(&token, NOW + 60, 0).is_ok());
+        assert_eq!(verifier.verify(&token, NOW + 61, 0), Err(Error::JwtExpired));
+        assert!(verifier.verify(&token, NOW + 61, 1).is_ok());
+        assert_eq!(
+            verifier.verify(&token, NOW - 1, 0),
+            Err(Error::JwtNotYetValid)
+        );
+        assert!(verifier.verify(&token, NOW - 5, 5).is_ok());
+    }
+
+    #[test]
+    fn nbf_in_the_future_is_not_yet_valid() {
+        let (id, _) = user();
+        let token = token_with_claims(serde_json::json!({
+            "sub": id.to_string(), "email": "a@example.com", "role": "member", "jti": "j",
+            "iat": NOW, "exp": NOW + 100, "nbf": NOW + 50
+        }));
+        let verifier = issuer().verifier();
+        assert_eq!(verifier.verify(&token, NOW, 0), Err(Error::JwtNotYetValid));
+        assert!(verifier.verify(&token, NOW + 50, 0).is_ok());
+    }
+
+    #[test]
+    fn missing_or_malformed_claims_are_invalid() {
+        let (id, _) = user();
+        let full = serde_json::json!({
+            "sub": id.to_string(), "email": "a@example.com", "role": "member", "jti": "j",
+            "iat": NOW, "exp": NOW + 100
+        });
+        let verifier = issuer().verifier();
+        assert!(
+            verifier
+                .verify(&token_with_claims(full.clone()), NOW, 0)
+                .is_ok()
+        );
+        for claim in ["sub", "email", "role", "jti", "iat", "exp"] {
+            let mut claims = full.clone();
+            claims.as_object_mut().unwrap().remove(claim);
+            assert!(
+                matches!(
+                    verifier.verify(&token_with_claims(claims), NOW, 0),
+                    Err(Error::JwtInvalid(_))
+                ),
+                "without {claim}"
+            );
+        }
+        for (claim, value) in [
+            ("sub", serde_json::json!("not-a-uuid")),
+            ("email", serde_json::json!("nobody")),
+            ("role", serde_json::json!("root")),
+            ("jti", serde_json::json!("")),
+            ("exp", serde_json::json!("soon")),
+        ] {
+            let mut claims = full.clone();
+            claims[claim] = value;
+            assert!(
+                matches!(
+                    verifier.verify(&token_with_claims(claims), NOW, 0),
+                    Err(Error::JwtInvalid(_))
+                ),
+                "bad {claim}"
+            );
+        }
+    }
+
+    #[test]
+    fn tampered_and_foreign_tokens_are_invalid() {
+        let token = token(NOW, 60);
+        let stranger = JwtIssuer::from_seed(&[8; 32]).verifier();
+        assert!(matches!(
+            stranger.verify(&token, NOW, 0),
+            Err(Error::JwtInvalid(_))
+        ));
+
+        let (head, signature) = token.rsplit_once('.').unwrap();
+        let mut flipped = signature.to_string().into_bytes();
+        flipped[0] = if flipped[0] == b'A' { b'B' } else { b'A' };
+        let forged = format!("{head}.{}", String::from_utf8(flipped).unwrap());
+        let verifier = issuer().verifier();
+        assert!(matches!(
+            verifier.verify(&forged, NOW, 0),
+            Err(Error::JwtInvalid(_))
+        ));
+        for malformed in ["", "a.b", "a.b.c", "not a token", &format!("{token}.x")] {
+            assert!(
+                matches!(
+                    verifier.verify(malformed, NOW, 0),
+                    Err(Error::JwtInvalid(_))
+                ),
+                "{malformed:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_bad_arguments() {
+        let (id, email) = user();
+        let issuer = issuer();
+        for ttl in [0, MAX_TTL_SECS + 1] {
+            assert!(matches!(
+                issuer.issue(&id, &email, Role::Member, "j", NOW, ttl),
+                Err(Error::ExpiryOutOfRange { .. })
+            ));
+        }
+        for jti in ["", &"j".repeat(129)] {
+            assert!(matches!(
+                issuer.issue(&id, &email, Role::Member, jti, NOW, 60),
+                Err(Error::InvalidArgument(_))
+            ));
+        }
+        assert!(matches!(
+            issuer.issue(&id, &email, Role::Member, "j", i64::MAX, 60),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            issuer.issue(&id, &email, Role::Member, "j", i64::MAX - 60, 60),
+            Err(Error::InvalidArgument(_))
+        ));
+        let token = token(NOW, 60);
+        assert!(matches!(
+            issuer.verifier().verify(&token, NOW, MAX_LEEWAY_SECS + 1),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            issuer.verifier().verify(&token, i64::MIN, 0),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+
+    #[test]
+    fn keys_from_base64() {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let seed = [7u8; 32];
+        let issuer = JwtIssuer::from_base64_seed(&b64.encode(seed)).unwrap();
+        let public = issuer.verifier().public_key();
+        let url_safe_unpadded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public);
+        let verifier = JwtVerifier::from_base64_public_key(&url_safe_unpadded).unwrap();
+        assert!(verifier.verify(&token(NOW, 60), NOW, 0).is_ok());
+
+        for bad in ["", "!!!", &b64.encode([1u8; 31]), &b64.encode([1u8; 33])] {
+            assert!(
+                matches!(JwtIssuer::from_base64_seed(bad), Err(Error::InvalidKey(_))),
+                "{bad:?}"
+            );
+            assert!(matches!(
+                JwtVerifier::from_base64_public_key(bad),
+                Err(Error::InvalidKey(_))
+            ));
+        }
+        // Not every 32-byte string is a curve point.
+        let not_a_point = (0..=255u8)
+            .map(|b| [b; 32])
+            .find(|bytes| JwtVerifier::from_public_key(bytes).is_err())
+            .expect("some byte pattern is not a valid point");
+        assert!(matches!(
+            JwtVerifier::from_public_key(&not_a_point),
+            Err(Error::InvalidKey(_))
+        ));
+    }
+}
