@@ -31,6 +31,7 @@ use crate::webhook::WebhookSender;
 /// Error codes the local runner puts in ERROR events (MediaConvert's own are 1xxx–3xxx).
 pub const ERROR_CONVERSION_FAILED: i64 = 9400;
 pub const ERROR_SOURCE_DELETED: i64 = 9404;
+pub const ERROR_INTERNAL: i64 = 9500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -248,7 +249,16 @@ impl<S: ObjectStore + 'static, W: WebhookSender + 'static, C: Clock> Worker<S, W
             }
         }
         while let Some(token) = queue.recv().await {
-            if let Err(e) = self.run_job(&token).await {
+            let Err(e) = self.run_job(&token).await else { continue };
+            if !e.is_retryable() {
+                // Trying again cannot help (a refused upload, a malformed key): end the job.
+                eprintln!("origin-local: job {token}: {e}");
+                if let Some(mut record) = self.state().load(&token) {
+                    if let Err(e) = self.fail(&mut record, Stage::Failed, ERROR_INTERNAL, e.to_string()).await {
+                        eprintln!("origin-local: job {token}: reporting the failure: {e}");
+                    }
+                }
+            } else {
                 eprintln!("origin-local: job {token}: {e}; retrying in 5 s");
                 let requeue = requeue.clone();
                 tokio::spawn(async move {

@@ -13,7 +13,8 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::store::{Listed, ObjectMeta, ObjectStore, UploadJournal};
 
-/// Objects larger than this go up in parts of this size (`S3_PART_SIZE`, default 16 MiB).
+/// Objects larger than this go up in parts of this size (`S3_PART_SIZE`, default 16 MiB,
+/// at least S3's 5 MiB minimum).
 pub const DEFAULT_PART_SIZE: u64 = 16 << 20;
 const ATTEMPTS: u32 = 4;
 
@@ -28,6 +29,11 @@ pub struct S3Store<C> {
 impl<C: Clock + Clone> S3Store<C> {
     pub fn new(config: S3Config, http: reqwest::Client, clock: C) -> Self {
         S3Store { config: Arc::new(config), http, clock, part_size: DEFAULT_PART_SIZE }
+    }
+
+    /// The part size in force: the configured one, but never below S3's 5 MiB minimum.
+    pub fn part_size(&self) -> u64 {
+        self.part_size.max(signer::multipart::S3_MIN_PART_SIZE)
     }
 
     /// Signs and sends; retries transport failures, 5xx, 408 and 429 with backoff (each
@@ -104,7 +110,7 @@ impl<C: Clock + Clone> S3Store<C> {
     async fn upload_parts(&self, bucket: &str, key: &str, from: &Path, size: u64, upload_id: &str) -> Result<()> {
         let (b, k) = names(bucket, key)?;
         // Never more than S3's 10 000 parts, whatever the configured part size.
-        let part_size = self.part_size.max(size.div_ceil(u64::from(signer::multipart::MAX_PARTS)));
+        let part_size = self.part_size().max(size.div_ceil(u64::from(signer::multipart::MAX_PARTS)));
         let mut file = tokio::fs::File::open(from).await?;
         let mut parts = Vec::new();
         let mut offset = 0u64;
@@ -207,7 +213,7 @@ impl<C: Clock + Clone> ObjectStore for S3Store<C> {
 
     async fn upload(&self, bucket: &str, key: &str, from: &Path, content_type: &str, journal: UploadJournal<'_>) -> Result<()> {
         let size = tokio::fs::metadata(from).await?.len();
-        if size > self.part_size {
+        if size > self.part_size() {
             return self.upload_multipart(bucket, key, from, size, content_type, journal).await;
         }
         let body = tokio::fs::read(from).await?;
