@@ -67,7 +67,8 @@ pub fn hash_password(password: &str, salt: &[u8; 16], params: &Argon2Params) -> 
 }
 
 /// Whether `password` matches `hash` (argon2id PHC or bcrypt). `Ok(false)` on a mismatch;
-/// an error when the hash itself is malformed or of another scheme.
+/// an error when the hash itself is malformed or of another scheme. bcrypt only ever reads a
+/// password's first 72 bytes, here as in the systems that made those hashes.
 pub fn verify_password(password: &str, hash: &str) -> Result<bool> {
     match Scheme::of(hash)? {
         Scheme::Bcrypt => {
