@@ -433,7 +433,9 @@ impl Case {
                     etag: "\"etag-2\"".into(),
                 },
             ]),
-            Op::DeleteObjects => delete_objects_body(&[self.key.clone()], rng.chance()).unwrap(),
+            Op::DeleteObjects => {
+                delete_objects_body(std::slice::from_ref(&self.key), rng.chance()).unwrap()
+            }
             _ => Vec::new(),
         }
     }
@@ -451,7 +453,7 @@ const SIGNATURE_HEADERS: [&str; 5] = [
 
 #[test]
 fn matches_botocore() {
-    let mut rng = Rng(0x5EED_0F_B070C0);
+    let mut rng = Rng(0x5EED_0FB0_70C0);
     let presign_cases: Vec<Case> = (0..PRESIGN_CASES)
         .map(|i| Case::generate(&mut rng, i, true))
         .collect();
