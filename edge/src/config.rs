@@ -1,0 +1,221 @@
+//! Typed configuration, parsed once from the Worker's vars and secrets (or any lookup).
+//! Every name the code reads is here; `.dev.vars.example` and wrangler.toml declare them.
+
+use crate::error::{Error, Result};
+use signer::ids::{BucketName, Email};
+use signer::jwt::JwtIssuer;
+use signer::playback::{CloudFrontHash, CloudFrontSigner};
+use signer::s3::{Addressing, Credentials, S3Config};
+use std::time::Duration;
+
+const MIB: u64 = 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// Who may sign in before any user exists.
+#[derive(Debug)]
+pub enum AdminBootstrap {
+    /// Development: a plain password from DEV_ADMIN_PASSWORD (default `admin`), hashed on first use.
+    DevPassword { email: Email, password: String },
+    /// Production: ADMIN_EMAIL + ADMIN_PASSWORD_HASH (a PHC string); never a default.
+    Hash { email: Email, phc: String },
+}
+
+impl AdminBootstrap {
+    pub fn email(&self) -> &Email {
+        match self {
+            AdminBootstrap::DevPassword { email, .. } | AdminBootstrap::Hash { email, .. } => email,
+        }
+    }
+}
+
+/// How playback URLs are signed (PLAYBACK_MODE).
+#[derive(Debug)]
+pub enum PlaybackMode {
+    /// A SigV4-presigned GET on the media bucket.
+    S3,
+    /// A CloudFront signed URL (canned policy) on CLOUDFRONT_DOMAIN.
+    CloudFront {
+        domain: String,
+        signer: Box<CloudFrontSigner>,
+    },
+    /// An HMAC token in the path; the Worker streams from S3 honouring Range.
+    Edge { secret: Vec<u8> },
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub environment: Environment,
+    pub s3: S3Config,
+    pub incoming_bucket: BucketName,
+    pub media_bucket: BucketName,
+    pub jwt: JwtIssuer,
+    pub jwt_ttl_secs: u64,
+    pub admin: Option<AdminBootstrap>,
+    pub webhook_secret: Vec<u8>,
+    /// Origins allowed by CORS; empty means same-origin only.
+    pub allowed_origins: Vec<String>,
+    pub playback: PlaybackMode,
+    pub playback_url_ttl: Duration,
+    pub upload_url_ttl: Duration,
+    pub single_put_max_bytes: u64,
+    pub max_upload_bytes: u64,
+}
+
+impl Config {
+    /// Reads every setting through `lookup` (a var or secret by name; None when unset).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let require = |name: &str| get(name).ok_or_else(|| missing(name));
+        let number = |name: &str, default: u64| -> Result<u64> {
+            get(name).map_or(Ok(default), |v| {
+                v.parse()
+                    .map_err(|_| Error::Config(format!("{name} must be a whole number, got `{v}`")))
+            })
+        };
+
+        let environment = match get("ENVIRONMENT").as_deref() {
+            Some("development") => Environment::Development,
+            // Unset means production: a forgotten variable must never enable dev defaults.
+            Some("production") | None => Environment::Production,
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "ENVIRONMENT must be development or production, got `{other}`"
+                )));
+            }
+        };
+
+        let addressing = match get("S3_ADDRESSING").as_deref() {
+            Some("path") | None => Addressing::Path,
+            Some("virtual") => Addressing::VirtualHosted,
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "S3_ADDRESSING must be path or virtual, got `{other}`"
+                )));
+            }
+        };
+        let s3 = S3Config {
+            endpoint: require("S3_ENDPOINT")?,
+            region: get("S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            addressing,
+            credentials: Credentials {
+                access_key_id: require("S3_ACCESS_KEY_ID")?,
+                secret_access_key: require("S3_SECRET_ACCESS_KEY")?,
+                session_token: None,
+            },
+        };
+        let bucket = |name: &str, default: &str| {
+            let value = get(name).unwrap_or_else(|| default.into());
+            BucketName::parse(&value).map_err(|e| Error::Config(format!("{name}: {e}")))
+        };
+
+        let jwt = JwtIssuer::from_base64_seed(&require("JWT_SIGNING_KEY")?)
+            .map_err(|e| Error::Config(format!("JWT_SIGNING_KEY: {e}")))?;
+
+        let admin = match environment {
+            Environment::Development => {
+                let email = get("DEV_ADMIN_EMAIL").unwrap_or_else(|| "admin@localhost".into());
+                Some(AdminBootstrap::DevPassword {
+                    email: parse_email("DEV_ADMIN_EMAIL", &email)?,
+                    password: get("DEV_ADMIN_PASSWORD").unwrap_or_else(|| "admin".into()),
+                })
+            }
+            Environment::Production => match (get("ADMIN_EMAIL"), get("ADMIN_PASSWORD_HASH")) {
+                (Some(email), Some(phc)) => Some(AdminBootstrap::Hash {
+                    email: parse_email("ADMIN_EMAIL", &email)?,
+                    phc,
+                }),
+                (None, None) => None,
+                _ => {
+                    return Err(Error::Config(
+                        "set both ADMIN_EMAIL and ADMIN_PASSWORD_HASH, or neither".into(),
+                    ));
+                }
+            },
+        };
+
+        let playback = match get("PLAYBACK_MODE").as_deref() {
+            Some("s3") | None => PlaybackMode::S3,
+            Some("cloudfront") => {
+                let hash = match get("CLOUDFRONT_HASH_ALGORITHM").as_deref() {
+                    Some("SHA1") | None => CloudFrontHash::Sha1,
+                    Some("SHA256") => CloudFrontHash::Sha256,
+                    Some(other) => {
+                        return Err(Error::Config(format!(
+                            "CLOUDFRONT_HASH_ALGORITHM must be SHA1 or SHA256, got `{other}`"
+                        )));
+                    }
+                };
+                let signer = CloudFrontSigner::new(
+                    &require("CLOUDFRONT_KEY_PAIR_ID")?,
+                    &require("CLOUDFRONT_PRIVATE_KEY")?,
+                    hash,
+                )
+                .map_err(|e| Error::Config(format!("CLOUDFRONT_PRIVATE_KEY: {e}")))?;
+                PlaybackMode::CloudFront {
+                    domain: require("CLOUDFRONT_DOMAIN")?,
+                    signer: Box::new(signer),
+                }
+            }
+            Some("edge") => PlaybackMode::Edge {
+                secret: require("EDGE_TOKEN_SECRET")?.into_bytes(),
+            },
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "PLAYBACK_MODE must be s3, cloudfront or edge, got `{other}`"
+                )));
+            }
+        };
+
+        let max_upload_bytes = number(
+            "MAX_UPLOAD_BYTES",
+            signer::multipart::DEFAULT_MAX_UPLOAD_BYTES,
+        )?;
+        let single_put_max_bytes = number("SINGLE_PUT_MAX_BYTES", 50 * MIB)?;
+        if single_put_max_bytes > 5 * 1024 * MIB {
+            return Err(Error::Config(
+                "SINGLE_PUT_MAX_BYTES is above S3's 5 GiB PUT limit".into(),
+            ));
+        }
+
+        Ok(Config {
+            environment,
+            s3,
+            incoming_bucket: bucket("INCOMING_BUCKET", "incoming")?,
+            media_bucket: bucket("MEDIA_BUCKET", "media")?,
+            jwt,
+            jwt_ttl_secs: number("JWT_TTL_SECONDS", 3600)?,
+            admin,
+            webhook_secret: require("WEBHOOK_SECRET")?.into_bytes(),
+            allowed_origins: get("ALLOWED_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_string())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            playback,
+            playback_url_ttl: Duration::from_secs(number("PLAYBACK_URL_TTL_SECONDS", 3600)?),
+            upload_url_ttl: Duration::from_secs(number("UPLOAD_URL_TTL_SECONDS", 3600)?),
+            single_put_max_bytes,
+            max_upload_bytes,
+        })
+    }
+}
+
+fn missing(name: &str) -> Error {
+    Error::Config(format!("{name} is not set"))
+}
+
+fn parse_email(name: &str, value: &str) -> Result<Email> {
+    Email::parse(value).map_err(|e| Error::Config(format!("{name}: {e}")))
+}

@@ -1,0 +1,6 @@
+//! The shells that give the core its ports: the Cloudflare Worker, and native code.
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;

@@ -1,0 +1,235 @@
+//! The native shell: SQLite (the same migrations D1 applies), an HTTP client, the OS clock
+//! and entropy. The tests run the whole router on it against a real SeaweedFS.
+
+use crate::app::{App, Relayed, relay};
+use crate::error::{Error, Result};
+use crate::ports::{Database, HttpClient, Platform, Row, SqlValue, Statement};
+use crate::respond::Body;
+use rusqlite::types::{ToSqlOutput, Value as SqliteValue, ValueRef};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+/// SQLite behind the `Database` port.
+pub struct Sqlite {
+    connection: Mutex<rusqlite::Connection>,
+}
+
+impl Sqlite {
+    /// A fresh in-memory database with every migration applied.
+    pub fn in_memory() -> Result<Sqlite> {
+        let connection = rusqlite::Connection::open_in_memory().map_err(db_error)?;
+        let sqlite = Sqlite {
+            connection: Mutex::new(connection),
+        };
+        sqlite.migrate(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations"))?;
+        Ok(sqlite)
+    }
+
+    /// Applies `dir/*.sql` in name order, as `wrangler d1 migrations apply` does.
+    pub fn migrate(&self, dir: &Path) -> Result<()> {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| Error::Database(format!("read {}: {e}", dir.display())))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "sql"))
+            .collect();
+        files.sort();
+        let connection = self.lock()?;
+        for file in files {
+            let sql = std::fs::read_to_string(&file)
+                .map_err(|e| Error::Database(format!("read {}: {e}", file.display())))?;
+            connection.execute_batch(&sql).map_err(db_error)?;
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, rusqlite::Connection>> {
+        self.connection
+            .lock()
+            .map_err(|_| Error::Database("a previous query panicked".into()))
+    }
+}
+
+fn db_error(error: rusqlite::Error) -> Error {
+    Error::Database(error.to_string())
+}
+
+impl rusqlite::ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            SqlValue::Null => ToSqlOutput::Owned(SqliteValue::Null),
+            SqlValue::Integer(v) => ToSqlOutput::Owned(SqliteValue::Integer(*v)),
+            SqlValue::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+        })
+    }
+}
+
+fn run(connection: &rusqlite::Connection, sql: &str, params: &[SqlValue]) -> Result<u64> {
+    let changed = connection
+        .execute(sql, rusqlite::params_from_iter(params))
+        .map_err(db_error)?;
+    Ok(changed as u64)
+}
+
+impl Database for Sqlite {
+    async fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>> {
+        let connection = self.lock()?;
+        let mut statement = connection.prepare(sql).map_err(db_error)?;
+        let names: Vec<String> = statement
+            .column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(params))
+            .map_err(db_error)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db_error)? {
+            let mut object = Row::new();
+            for (index, name) in names.iter().enumerate() {
+                let value = match row.get_ref(index).map_err(db_error)? {
+                    ValueRef::Null => serde_json::Value::Null,
+                    ValueRef::Integer(v) => v.into(),
+                    ValueRef::Real(v) => v.into(),
+                    ValueRef::Text(v) => String::from_utf8_lossy(v).into_owned().into(),
+                    ValueRef::Blob(v) => v.to_vec().into(),
+                };
+                object.insert(name.clone(), value);
+            }
+            out.push(object);
+        }
+        Ok(out)
+    }
+
+    async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64> {
+        run(&*self.lock()?, sql, params)
+    }
+
+    async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>> {
+        let mut connection = self.lock()?;
+        let transaction = connection.transaction().map_err(db_error)?;
+        let changed = statements
+            .iter()
+            .map(|(sql, params)| run(&transaction, sql, params))
+            .collect::<Result<Vec<_>>>()?;
+        transaction.commit().map_err(db_error)?;
+        Ok(changed)
+    }
+}
+
+/// An HTTP client for the edge's S3 calls.
+#[derive(Clone, Default)]
+pub struct Reqwest(reqwest::Client);
+
+impl Reqwest {
+    async fn send_raw(&self, request: http::Request<Vec<u8>>) -> Result<reqwest::Response> {
+        let request = reqwest::Request::try_from(request.map(reqwest::Body::from))
+            .map_err(|e| Error::Storage(format!("build request: {e}")))?;
+        self.0
+            .execute(request)
+            .await
+            .map_err(|e| Error::Storage(format!("send: {}", e.without_url())))
+    }
+}
+
+impl HttpClient for Reqwest {
+    async fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>> {
+        let response = self.send_raw(request).await?;
+        let mut builder = http::Response::builder().status(response.status());
+        if let Some(headers) = builder.headers_mut() {
+            headers.extend(response.headers().clone());
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Error::Storage(format!("read body: {}", e.without_url())))?;
+        builder
+            .body(body.to_vec())
+            .map_err(|e| Error::Storage(e.to_string()))
+    }
+}
+
+/// The time source: the OS clock, or a settable one for tests of expiry and throttling.
+#[derive(Clone)]
+pub enum NativeClock {
+    System,
+    Fixed(Arc<Mutex<SystemTime>>),
+}
+
+impl NativeClock {
+    pub fn fixed(at: SystemTime) -> NativeClock {
+        NativeClock::Fixed(Arc::new(Mutex::new(at)))
+    }
+
+    /// Moves a fixed clock; the system clock cannot be moved.
+    pub fn advance(&self, by: std::time::Duration) {
+        if let NativeClock::Fixed(time) = self
+            && let Ok(mut time) = time.lock()
+        {
+            *time += by;
+        }
+    }
+}
+
+pub struct NativePlatform {
+    pub db: Sqlite,
+    pub http: Reqwest,
+    pub clock: NativeClock,
+}
+
+impl Platform for NativePlatform {
+    type Db = Sqlite;
+    type Http = Reqwest;
+
+    fn db(&self) -> &Sqlite {
+        &self.db
+    }
+
+    fn http(&self) -> &Reqwest {
+        &self.http
+    }
+
+    fn now(&self) -> SystemTime {
+        match &self.clock {
+            NativeClock::System => SystemTime::now(),
+            NativeClock::Fixed(time) => *time.lock().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        getrandom::fill(buf).expect("the OS has an entropy source");
+    }
+
+    fn log(&self, line: &str) {
+        eprintln!("edge: {line}");
+    }
+}
+
+impl App<NativePlatform> {
+    /// Handles a request end to end, fetching `Upstream` bodies (edge playback) and
+    /// buffering them: what a client would receive.
+    pub async fn serve(&self, request: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
+        let (head, body) = self.handle(request).await.into_parts();
+        let upstream = match body {
+            Body::Bytes(bytes) => return http::Response::from_parts(head, bytes),
+            Body::Upstream(upstream) => *upstream,
+        };
+        let Ok(answer) = self.platform.http.send_raw(upstream).await else {
+            // Unreachable storage relays like a 502 from it.
+            let (parts, relayed) = relay(head, 502, &http::HeaderMap::new()).into_parts();
+            let bytes = match relayed {
+                Relayed::Bytes(bytes) => bytes,
+                Relayed::UpstreamBody => Vec::new(),
+            };
+            return http::Response::from_parts(parts, bytes);
+        };
+        let status = answer.status().as_u16();
+        let headers = answer.headers().clone();
+        let (parts, relayed) = relay(head, status, &headers).into_parts();
+        let bytes = match relayed {
+            Relayed::UpstreamBody => answer.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
+            Relayed::Bytes(bytes) => bytes,
+        };
+        http::Response::from_parts(parts, bytes)
+    }
+}

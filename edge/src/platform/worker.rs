@@ -1,0 +1,312 @@
+//! The Worker shell: D1 behind `Database`, `fetch` behind `HttpClient`, `Date.now()` and
+//! `crypto.getRandomValues` behind `Platform`, and the fetch event converted to and from
+//! `http` types. No application logic lives here.
+
+use crate::app::{App, MAX_BODY_BYTES, Relayed, relay};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::ports::{Database, HttpClient, Platform, Row, SqlValue, Statement};
+use crate::respond::Body;
+use futures_util::StreamExt;
+use std::rc::Rc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use wasm_bindgen::{JsCast, JsValue};
+use worker::{D1Database, Env, Fetch, Headers, RequestInit, ResponseBody};
+
+/// The D1 binding's name in wrangler.toml.
+const DATABASE_BINDING: &str = "DB";
+
+thread_local! {
+    // Vars and secrets are fixed for an isolate's life: parse (and decode keys) once.
+    static CONFIG: std::cell::OnceCell<std::result::Result<Rc<Config>, String>> =
+        const { std::cell::OnceCell::new() };
+}
+
+fn config(env: &Env) -> std::result::Result<Rc<Config>, String> {
+    CONFIG.with(|cell| {
+        cell.get_or_init(|| {
+            Config::from_lookup(|name| {
+                env.var(name)
+                    .map(|v| v.to_string())
+                    .or_else(|_| env.secret(name).map(|v| v.to_string()))
+                    .ok()
+            })
+            .map(Rc::new)
+            .map_err(|e| e.to_string())
+        })
+        .clone()
+    })
+}
+
+pub async fn fetch(mut request: worker::Request, env: Env) -> worker::Result<worker::Response> {
+    let config = match config(&env) {
+        Ok(config) => config,
+        Err(message) => {
+            worker::console_error!("edge: {message}");
+            return to_worker_response(
+                crate::respond::failure(&Error::Config(message)).map(body_bytes),
+            );
+        }
+    };
+    let platform = WorkerPlatform {
+        db: D1(env.d1(DATABASE_BINDING)?),
+        http: FetchClient,
+    };
+    let app = App::new(config, platform);
+    let request = to_http_request(&mut request).await?;
+    let (head, body) = app.handle(request).await.into_parts();
+    match body {
+        Body::Bytes(bytes) => to_worker_response(http::Response::from_parts(head, bytes)),
+        Body::Upstream(upstream) => {
+            let answer = match Fetch::Request(to_worker_request(*upstream)?).send().await {
+                Ok(answer) => answer,
+                Err(error) => {
+                    worker::console_error!("edge: streamed GetObject failed: {error}");
+                    let (parts, relayed) = relay(head, 502, &http::HeaderMap::new()).into_parts();
+                    return to_worker_response(http::Response::from_parts(
+                        parts,
+                        relayed_bytes(relayed),
+                    ));
+                }
+            };
+            let headers = header_map(answer.headers());
+            let (parts, relayed) = relay(head, answer.status_code(), &headers).into_parts();
+            match relayed {
+                Relayed::UpstreamBody => {
+                    let body = answer.body().clone();
+                    Ok(worker::Response::from_body(body)?
+                        .with_status(parts.status.as_u16())
+                        .with_headers(worker_headers(&parts.headers)?))
+                }
+                Relayed::Bytes(bytes) => {
+                    to_worker_response(http::Response::from_parts(parts, bytes))
+                }
+            }
+        }
+    }
+}
+
+fn body_bytes(body: Body) -> Vec<u8> {
+    match body {
+        Body::Bytes(bytes) => bytes,
+        Body::Upstream(_) => Vec::new(),
+    }
+}
+
+fn relayed_bytes(relayed: Relayed) -> Vec<u8> {
+    match relayed {
+        Relayed::Bytes(bytes) => bytes,
+        Relayed::UpstreamBody => Vec::new(),
+    }
+}
+
+/// The incoming request as `http::Request`, reading at most one byte more than the core
+/// accepts, so an oversized body is refused without buffering all of it.
+async fn to_http_request(request: &mut worker::Request) -> worker::Result<http::Request<Vec<u8>>> {
+    let mut builder = http::Request::builder()
+        .method(request.method().to_string().as_str())
+        .uri(request.url()?.as_str());
+    if let Some(headers) = builder.headers_mut() {
+        *headers = header_map(request.headers());
+    }
+    let mut body = Vec::new();
+    if let Ok(mut stream) = request.stream() {
+        while let Some(chunk) = stream.next().await {
+            body.extend_from_slice(&chunk?);
+            if body.len() > MAX_BODY_BYTES {
+                break;
+            }
+        }
+    }
+    builder
+        .body(body)
+        .map_err(|e| worker::Error::RustError(e.to_string()))
+}
+
+fn header_map(headers: &Headers) -> http::HeaderMap {
+    let mut map = http::HeaderMap::new();
+    for (name, value) in headers.entries() {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(&value),
+        ) {
+            map.append(name, value);
+        }
+    }
+    map
+}
+
+fn worker_headers(map: &http::HeaderMap) -> worker::Result<Headers> {
+    let headers = Headers::new();
+    for (name, value) in map {
+        if let Ok(value) = value.to_str() {
+            headers.append(name.as_str(), value)?;
+        }
+    }
+    Ok(headers)
+}
+
+fn to_worker_response(response: http::Response<Vec<u8>>) -> worker::Result<worker::Response> {
+    let (parts, bytes) = response.into_parts();
+    let body = if bytes.is_empty() {
+        ResponseBody::Empty
+    } else {
+        ResponseBody::Body(bytes)
+    };
+    Ok(worker::Response::from_body(body)?
+        .with_status(parts.status.as_u16())
+        .with_headers(worker_headers(&parts.headers)?))
+}
+
+fn to_worker_request(request: http::Request<Vec<u8>>) -> worker::Result<worker::Request> {
+    let (parts, body) = request.into_parts();
+    let mut init = RequestInit::new();
+    init.with_method(worker::Method::from(parts.method.to_string()))
+        .with_headers(worker_headers(&parts.headers)?);
+    if !body.is_empty() {
+        init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+    }
+    worker::Request::new_with_init(&parts.uri.to_string(), &init)
+}
+
+pub struct D1(D1Database);
+
+fn d1_error(error: worker::Error) -> Error {
+    Error::Database(error.to_string())
+}
+
+fn js_params(params: &[SqlValue]) -> Vec<JsValue> {
+    params
+        .iter()
+        .map(|value| match value {
+            SqlValue::Null => JsValue::NULL,
+            // Exact below 2^53, which every stored integer is (times, sizes, counts).
+            SqlValue::Integer(v) => JsValue::from_f64(*v as f64),
+            SqlValue::Text(v) => JsValue::from_str(v),
+        })
+        .collect()
+}
+
+/// D1 hands back JavaScript numbers; integral ones become JSON integers so that serde reads
+/// them into integer fields as it does SQLite's.
+fn integral(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => (f as i64).into(),
+            _ => serde_json::Value::Number(n),
+        },
+        serde_json::Value::Object(map) => {
+            serde_json::Value::Object(map.into_iter().map(|(k, v)| (k, integral(v))).collect())
+        }
+        other => other,
+    }
+}
+
+fn changes(result: &worker::D1Result) -> Result<u64> {
+    Ok(result
+        .meta()
+        .map_err(d1_error)?
+        .and_then(|meta| meta.changes)
+        .unwrap_or(0) as u64)
+}
+
+impl Database for D1 {
+    async fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>> {
+        let statement = self
+            .0
+            .prepare(sql)
+            .bind(&js_params(params))
+            .map_err(d1_error)?;
+        let result = statement.all().await.map_err(d1_error)?;
+        let rows: Vec<serde_json::Value> = result.results().map_err(d1_error)?;
+        rows.into_iter()
+            .map(|row| match integral(row) {
+                serde_json::Value::Object(map) => Ok(map),
+                _ => Err(Error::Database(
+                    "D1 returned a row that is not an object".into(),
+                )),
+            })
+            .collect()
+    }
+
+    async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64> {
+        let statement = self
+            .0
+            .prepare(sql)
+            .bind(&js_params(params))
+            .map_err(d1_error)?;
+        changes(&statement.run().await.map_err(d1_error)?)
+    }
+
+    async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>> {
+        let prepared = statements
+            .iter()
+            .map(|(sql, params)| self.0.prepare(*sql).bind(&js_params(params)))
+            .collect::<worker::Result<Vec<_>>>()
+            .map_err(d1_error)?;
+        let results = self.0.batch(prepared).await.map_err(d1_error)?;
+        results.iter().map(changes).collect()
+    }
+}
+
+pub struct FetchClient;
+
+impl HttpClient for FetchClient {
+    async fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>> {
+        let request = to_worker_request(request).map_err(|e| Error::Storage(e.to_string()))?;
+        let mut answer = Fetch::Request(request)
+            .send()
+            .await
+            .map_err(|e| Error::Storage(format!("fetch: {e}")))?;
+        let mut builder = http::Response::builder().status(answer.status_code());
+        if let Some(headers) = builder.headers_mut() {
+            *headers = header_map(answer.headers());
+        }
+        let body = answer
+            .bytes()
+            .await
+            .map_err(|e| Error::Storage(format!("read body: {e}")))?;
+        builder
+            .body(body)
+            .map_err(|e| Error::Storage(e.to_string()))
+    }
+}
+
+pub struct WorkerPlatform {
+    db: D1,
+    http: FetchClient,
+}
+
+impl Platform for WorkerPlatform {
+    type Db = D1;
+    type Http = FetchClient;
+
+    fn db(&self) -> &D1 {
+        &self.db
+    }
+
+    fn http(&self) -> &FetchClient {
+        &self.http
+    }
+
+    fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(worker::Date::now().as_millis())
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        let crypto = js_sys::global()
+            .unchecked_into::<web_sys::WorkerGlobalScope>()
+            .crypto()
+            .expect("Workers have crypto");
+        // getRandomValues takes at most 65536 bytes a call.
+        for chunk in buf.chunks_mut(65536) {
+            crypto
+                .get_random_values_with_u8_array(chunk)
+                .expect("getRandomValues accepts a byte array");
+        }
+    }
+
+    fn log(&self, line: &str) {
+        worker::console_error!("edge: {line}");
+    }
+}

@@ -1,0 +1,91 @@
+//! What the core needs from its platform, as small traits ("ports"). The Worker implements
+//! them with D1, `fetch`, `Date.now()` and `crypto.getRandomValues`; native code with SQLite,
+//! an HTTP client and the OS. The core never names either.
+//!
+//! The traits use `async fn` without `Send` bounds on purpose: a Worker isolate is single
+//! threaded and its futures are not `Send`.
+#![allow(async_fn_in_trait)]
+
+use crate::error::Result;
+use std::time::SystemTime;
+
+/// A value bound to a SQL parameter. D1 takes JavaScript numbers, so integers stay within
+/// 2^53 (file sizes up to 5 TiB do).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Null,
+    Integer(i64),
+    Text(String),
+}
+
+impl From<i64> for SqlValue {
+    fn from(v: i64) -> Self {
+        SqlValue::Integer(v)
+    }
+}
+
+impl From<u64> for SqlValue {
+    fn from(v: u64) -> Self {
+        SqlValue::Integer(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<u32> for SqlValue {
+    fn from(v: u32) -> Self {
+        SqlValue::Integer(v.into())
+    }
+}
+
+impl From<&str> for SqlValue {
+    fn from(v: &str) -> Self {
+        SqlValue::Text(v.to_string())
+    }
+}
+
+impl From<String> for SqlValue {
+    fn from(v: String) -> Self {
+        SqlValue::Text(v)
+    }
+}
+
+impl<T: Into<SqlValue>> From<Option<T>> for SqlValue {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(SqlValue::Null, Into::into)
+    }
+}
+
+/// A result row: column name → JSON value (what D1 returns natively), so one set of serde
+/// row types serves both platforms.
+pub type Row = serde_json::Map<String, serde_json::Value>;
+
+/// One SQL statement with its parameters.
+pub type Statement = (&'static str, Vec<SqlValue>);
+
+/// SQLite semantics (D1 is SQLite): the catalog's SQL is written once for both.
+pub trait Database {
+    async fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>>;
+    /// Runs one statement; returns how many rows it changed.
+    async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64>;
+    /// Runs the statements in one transaction; returns each one's changed-row count.
+    async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>>;
+}
+
+/// Sends one HTTP request (the edge's own signed S3 calls) and reads the whole answer.
+pub trait HttpClient {
+    async fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>>;
+}
+
+/// Everything else the core takes from its platform.
+pub trait Platform {
+    type Db: Database;
+    type Http: HttpClient;
+
+    fn db(&self) -> &Self::Db;
+    fn http(&self) -> &Self::Http;
+    /// The time of day. The core never calls `SystemTime::now()`: it panics in wasm.
+    fn now(&self) -> SystemTime;
+    /// Cryptographically secure random bytes.
+    fn fill_random(&self, buf: &mut [u8]);
+    /// One line for the operator's log (server-side failures; never secrets).
+    fn log(&self, line: &str);
+}

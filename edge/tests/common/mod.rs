@@ -1,0 +1,287 @@
+//! The whole router on the native shell: SQLite from the real migrations, a real SeaweedFS,
+//! and a clock the test can move. Requests go through `App::serve`, as a client's would.
+#![allow(dead_code)] // each test binary uses a different part of this harness
+
+use edge::app::App;
+use edge::config::Config;
+use edge::platform::native::{NativeClock, NativePlatform, Reqwest, Sqlite};
+use edge::ports::Platform;
+use http::{Method, StatusCode};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+use testkit::SeaweedFs;
+
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
+pub const EDGE_TOKEN_SECRET: &str = "test-edge-token-secret";
+pub const ADMIN_EMAIL: &str = "admin@localhost";
+pub const ADMIN_PASSWORD: &str = "admin";
+pub const BASE: &str = "http://127.0.0.1:8787";
+
+/// The settings of a dev stack pointed at the test's SeaweedFS.
+pub fn dev_settings(weed: &SeaweedFs) -> HashMap<String, String> {
+    [
+        ("ENVIRONMENT", "development"),
+        ("S3_ENDPOINT", weed.s3_endpoint.as_str()),
+        ("S3_REGION", testkit::S3_REGION),
+        ("S3_ACCESS_KEY_ID", testkit::S3_ACCESS_KEY),
+        ("S3_SECRET_ACCESS_KEY", testkit::S3_SECRET_KEY),
+        (
+            "JWT_SIGNING_KEY",
+            "K7soNXAvUHVRyBiAl/ukGcJWe2dy8AcrKDcbrCEKGuI=",
+        ),
+        ("WEBHOOK_SECRET", WEBHOOK_SECRET),
+        ("EDGE_TOKEN_SECRET", EDGE_TOKEN_SECRET),
+        ("ALLOWED_ORIGINS", "http://app.example"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+pub struct TestApp {
+    pub app: App<NativePlatform>,
+    pub clock: NativeClock,
+    pub weed: &'static SeaweedFs,
+    pub http: reqwest::Client,
+}
+
+/// A response as a client sees it.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The error code of a failure envelope.
+    pub fn code(&self) -> String {
+        let json = self.json();
+        assert_eq!(json["success"], false, "expected a failure: {json}");
+        json["error"]["code"]
+            .as_str()
+            .expect("error.code")
+            .to_string()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestApp {
+    pub fn new() -> TestApp {
+        Self::with(|_| {})
+    }
+
+    /// A dev app whose settings `adjust` may change.
+    pub fn with(adjust: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+        let weed = SeaweedFs::shared();
+        let mut settings = dev_settings(weed);
+        adjust(&mut settings);
+        let config = Config::from_lookup(|name| settings.get(name).cloned()).expect("valid config");
+        // Real time: SeaweedFS checks signatures against its own clock.
+        let clock = NativeClock::fixed(SystemTime::now());
+        let platform = NativePlatform {
+            db: Sqlite::in_memory().expect("sqlite with migrations"),
+            http: Reqwest::default(),
+            clock: clock.clone(),
+        };
+        TestApp {
+            app: App::new(config, platform),
+            clock,
+            weed,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    pub fn now_secs(&self) -> i64 {
+        edge::app::unix_ms(self.app.platform.now()) / 1000
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(format!("{BASE}{path}"));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let response = self
+            .app
+            .serve(builder.body(body).expect("valid request"))
+            .await;
+        let (parts, body) = response.into_parts();
+        Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    /// A JSON call with an optional bearer token.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        let mut headers = vec![
+            ("content-type", "application/json"),
+            ("cf-connecting-ip", "127.0.0.1"),
+        ];
+        if let Some(bearer) = &bearer {
+            headers.push(("authorization", bearer.as_str()));
+        }
+        let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        self.request(method, path, &headers, body).await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let answer = self
+            .call(
+                Method::POST,
+                "/api/auth",
+                None,
+                Some(serde_json::json!({ "email": email, "password": password })),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "sign in: {}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        answer.json()["token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn admin(&self) -> String {
+        self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// A new member (created by the admin) and their token.
+    pub async fn member(&self, email: &str) -> String {
+        let admin = self.admin().await;
+        let answer = self
+            .call(
+                Method::POST,
+                "/api/users",
+                Some(&admin),
+                Some(serde_json::json!({ "email": email, "password": "member-password", "role": "member" })),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        self.sign_in(email, "member-password").await
+    }
+
+    /// Creates a video and returns the create answer's JSON.
+    pub async fn create_video(&self, token: &str, file_name: &str, size: u64) -> Value {
+        let answer = self
+            .call(
+                Method::POST,
+                "/api/videos",
+                Some(token),
+                Some(serde_json::json!({ "fileName": file_name, "fileSize": size, "fileType": "video/mp4" })),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        answer.json()
+    }
+
+    /// PUTs bytes to a presigned URL with the given headers, as a browser would.
+    pub async fn put(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> (u16, Option<String>) {
+        let mut request = self.http.put(url).body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.expect("PUT reaches SeaweedFS");
+        let etag = response
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        (response.status().as_u16(), etag)
+    }
+
+    /// Uploads a small video through its presigned single PUT and completes it.
+    pub async fn uploaded_video(&self, token: &str, bytes: Vec<u8>) -> String {
+        let created = self
+            .create_video(token, "clip.mp4", bytes.len() as u64)
+            .await;
+        let upload = &created["upload"];
+        let headers: Vec<(String, String)> = upload["headers"]
+            .as_object()
+            .expect("headers")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect();
+        let (status, _) = self
+            .put(upload["uploadUrl"].as_str().expect("url"), &headers, bytes)
+            .await;
+        assert_eq!(status, 200);
+        let id = created["video"]["id"].as_str().expect("id").to_string();
+        let done = self
+            .call(
+                Method::POST,
+                &format!("/api/videos/{id}/complete"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(
+            done.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&done.body)
+        );
+        id
+    }
+
+    /// Sends a signed job event as the origin does.
+    pub async fn job_event(&self, event: &Value) -> Answer {
+        let body = event.to_string().into_bytes();
+        let now = self.now_secs();
+        let signature = signer::webhook::sign(WEBHOOK_SECRET.as_bytes(), now, &body);
+        self.request(
+            Method::POST,
+            "/api/internal/jobs",
+            &[
+                ("content-type", "application/json"),
+                ("x-signature", &signature),
+            ],
+            body,
+        )
+        .await
+    }
+}
