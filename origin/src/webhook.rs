@@ -166,7 +166,7 @@ impl<C: Clock> Outbox<C> {
         Ok(files)
     }
 
-    /// Delivers forever: in order, a retryable failure waits (doubling up to 30 s) and tries
+    /// Delivers forever: in order, a retryable failure waits (doubling up to 10 s) and tries
     /// the same event again; a refused event (4xx) is logged and dropped.
     pub async fn run(self: Arc<Self>) {
         let mut failures = 0u32;
@@ -192,7 +192,7 @@ impl<C: Clock> Outbox<C> {
                 }
             }
             let wait = if blocked {
-                Backoff { attempts: 0, base: Duration::from_millis(250), max: Duration::from_secs(30) }
+                Backoff { attempts: 0, base: Duration::from_millis(250), max: Duration::from_secs(10) }
                     .delay(failures.saturating_sub(1))
             } else {
                 Duration::from_secs(5)

@@ -26,7 +26,13 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let _ = tokio::signal::ctrl_c().await;
+    // Ctrl-C from a terminal, SIGTERM from `cargo xtask dev` or a service manager.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("install a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
     println!("origin-local: stopping");
     drop(running);
 }
