@@ -21,6 +21,11 @@ pub enum Need {
     PythonVenv,
     /// Debian packages: ffmpeg, chromium.
     DebianPackages,
+    /// The aarch64 Linux target that `cargo lambda build --arm64` compiles the origin for.
+    LambdaTarget,
+    /// checkov in a venv of its own (.venv/checkov): it pins a botocore that
+    /// requirements-dev.txt cannot share.
+    Checkov,
 }
 
 pub fn ensure(needs: &[Need]) -> Result<(), String> {
@@ -39,6 +44,11 @@ pub fn ensure(needs: &[Need]) -> Result<(), String> {
                 ("ffprobe", "ffmpeg"),
                 ("chromium", "chromium"),
             ])?,
+            Need::LambdaTarget => ensure_rustup_target("aarch64-unknown-linux-gnu")?,
+            Need::Checkov => ensure_python_env(
+                &root().join(".venv/checkov"),
+                &root().join("infra/requirements-checkov.txt"),
+            )?,
         }
     }
     Ok(())
@@ -114,23 +124,31 @@ fn ensure_node_tools() -> Result<(), String> {
 }
 
 fn ensure_venv() -> Result<(), String> {
-    let venv = root().join(".venv");
+    ensure_python_env(&root().join(".venv"), &root().join("requirements-dev.txt"))
+}
+
+/// A venv at `venv` with `requirements` installed; reinstalled when the file changes.
+fn ensure_python_env(venv: &Path, requirements: &Path) -> Result<(), String> {
+    let name = venv.strip_prefix(root()).unwrap_or(venv).display();
+    let file = requirements
+        .strip_prefix(root())
+        .unwrap_or(requirements)
+        .display();
     let python = venv.join("bin/python3");
     if !python.is_file() {
-        println!("  ..  creating the project venv (.venv)");
-        if status(Command::new("python3").args(["-m", "venv"]).arg(&venv)).is_err() {
+        println!("  ..  creating the venv {name}");
+        if status(Command::new("python3").args(["-m", "venv"]).arg(venv)).is_err() {
             // Debian's python3 ships venv separately.
             apt_install(&["python3-venv"])?;
-            status(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+            status(Command::new("python3").args(["-m", "venv"]).arg(venv))?;
         }
     }
-    let requirements = root().join("requirements-dev.txt");
     let stamp = venv.join(".edgevid-requirements");
-    if same_contents(&requirements, &stamp) {
-        println!("  ok  python venv (requirements-dev.txt unchanged)");
+    if same_contents(requirements, &stamp) {
+        println!("  ok  python venv {name} ({file} unchanged)");
         return Ok(());
     }
-    println!("  ..  installing python tools into .venv (pip, requirements-dev.txt)");
+    println!("  ..  installing python tools into {name} (pip, {file})");
     status(
         cmd(&python)
             .args([
@@ -141,9 +159,9 @@ fn ensure_venv() -> Result<(), String> {
                 "--disable-pip-version-check",
                 "-r",
             ])
-            .arg(&requirements),
+            .arg(requirements),
     )?;
-    copy_stamp(&requirements, &stamp)
+    copy_stamp(requirements, &stamp)
 }
 
 /// `(command, package)`: installs each package whose command is not on PATH.
