@@ -30,7 +30,9 @@ impl Clock for FixedClock {
 
 /// RFC 3339 in UTC, e.g. `2025-01-02T03:04:05Z` (fractions only when non-zero).
 pub fn rfc3339(t: SystemTime) -> String {
-    DateTime::from(t).fmt(DateTimeFormat::DateTime).expect("a SystemTime formats as RFC 3339")
+    DateTime::from(t)
+        .fmt(DateTimeFormat::DateTime)
+        .expect("a SystemTime formats as RFC 3339")
 }
 
 #[cfg(test)]
@@ -40,6 +42,9 @@ mod tests {
 
     #[test]
     fn formats_rfc3339() {
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_735_787_045)), "2025-01-02T03:04:05Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(1_735_787_045)),
+            "2025-01-02T03:04:05Z"
+        );
     }
 }

@@ -13,19 +13,31 @@ use crate::local::LocalConfig;
 use crate::mediaconvert::{AwsEnv, JobDefaults};
 
 fn required(get: &impl Fn(&str) -> Option<String>, name: &str) -> Result<String> {
-    get(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::Config(format!("{name} is not set")))
+    get(name)
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| Error::Config(format!("{name} is not set")))
 }
 
-fn parsed<T: std::str::FromStr>(get: &impl Fn(&str) -> Option<String>, name: &str, default: T) -> Result<T> {
+fn parsed<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+) -> Result<T> {
     match get(name).filter(|v| !v.trim().is_empty()) {
         None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|_| Error::Config(format!("{name}={v:?} is not valid"))),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| Error::Config(format!("{name}={v:?} is not valid"))),
     }
 }
 
 /// `INCOMING_BUCKET` and `MEDIA_BUCKET`.
 pub fn buckets(get: &impl Fn(&str) -> Option<String>) -> Result<Buckets> {
-    Ok(Buckets { incoming: required(get, "INCOMING_BUCKET")?, media: required(get, "MEDIA_BUCKET")? })
+    Ok(Buckets {
+        incoming: required(get, "INCOMING_BUCKET")?,
+        media: required(get, "MEDIA_BUCKET")?,
+    })
 }
 
 /// The Lambda's settings.
@@ -50,7 +62,10 @@ impl LambdaConfig {
         };
         let (endpoint, addressing) = match get("S3_ENDPOINT").filter(|v| !v.is_empty()) {
             Some(endpoint) => (endpoint, Addressing::Path),
-            None => (format!("https://s3.{}.amazonaws.com", aws.region), Addressing::VirtualHosted),
+            None => (
+                format!("https://s3.{}.amazonaws.com", aws.region),
+                Addressing::VirtualHosted,
+            ),
         };
         let s3 = S3Config {
             endpoint,
@@ -95,7 +110,10 @@ pub fn local_from_env(get: impl Fn(&str) -> Option<String>) -> Result<LocalConfi
             session_token: None,
         },
     };
-    let mut ffmpeg = Ffmpeg::new(get("FFMPEG_BIN").map(PathBuf::from), get("FFPROBE_BIN").map(PathBuf::from));
+    let mut ffmpeg = Ffmpeg::new(
+        get("FFMPEG_BIN").map(PathBuf::from),
+        get("FFPROBE_BIN").map(PathBuf::from),
+    );
     ffmpeg.preset = parsed(&get, "FFMPEG_PRESET", ffmpeg.preset)?;
     ffmpeg.crf = parsed(&get, "FFMPEG_CRF", ffmpeg.crf)?;
     Ok(LocalConfig {
@@ -107,7 +125,11 @@ pub fn local_from_env(get: impl Fn(&str) -> Option<String>) -> Result<LocalConfi
         },
         edge_url: parsed(&get, "EDGE_URL", "http://127.0.0.1:8787".to_string())?,
         webhook_secret: required(&get, "WEBHOOK_SECRET")?.into_bytes(),
-        state_dir: PathBuf::from(parsed(&get, "ORIGIN_STATE_DIR", ".data/origin".to_string())?),
+        state_dir: PathBuf::from(parsed(
+            &get,
+            "ORIGIN_STATE_DIR",
+            ".data/origin".to_string(),
+        )?),
         poll_interval: Duration::from_millis(parsed(&get, "POLL_INTERVAL_MS", 1000)?),
         part_size: parsed(&get, "S3_PART_SIZE", crate::s3::DEFAULT_PART_SIZE)?,
         ffmpeg,
@@ -120,7 +142,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -136,24 +161,43 @@ mod tests {
             ("EDGE_URL", "https://edge.example"),
             ("WEBHOOK_SECRET", "s"),
         ];
-        assert!(matches!(LambdaConfig::from_env(env(&base)), Err(Error::Config(m)) if m.contains("MEDIACONVERT_ROLE_ARN")));
+        assert!(
+            matches!(LambdaConfig::from_env(env(&base)), Err(Error::Config(m)) if m.contains("MEDIACONVERT_ROLE_ARN"))
+        );
         let mut full = base.to_vec();
         full.push(("MEDIACONVERT_ROLE_ARN", "arn:aws:iam::1:role/mc"));
         let c = LambdaConfig::from_env(env(&full)).unwrap();
         assert_eq!(c.s3.endpoint, "https://s3.eu-west-1.amazonaws.com");
         assert_eq!(c.s3.credentials.session_token.as_deref(), Some("token"));
-        assert_eq!((c.job.qvbr_quality, c.job.max_bitrate, c.job.queue_arn), (7, 8_000_000, None));
+        assert_eq!(
+            (c.job.qvbr_quality, c.job.max_bitrate, c.job.queue_arn),
+            (7, 8_000_000, None)
+        );
         full.push(("QVBR_QUALITY", "11"));
         assert!(LambdaConfig::from_env(env(&full)).is_err());
     }
 
     #[test]
     fn local_config_defaults() {
-        let c = local_from_env(env(&[("S3_ACCESS_KEY_ID", "a"), ("S3_SECRET_ACCESS_KEY", "b"), ("WEBHOOK_SECRET", "w")])).unwrap();
+        let c = local_from_env(env(&[
+            ("S3_ACCESS_KEY_ID", "a"),
+            ("S3_SECRET_ACCESS_KEY", "b"),
+            ("WEBHOOK_SECRET", "w"),
+        ]))
+        .unwrap();
         assert_eq!(c.s3.endpoint, "http://127.0.0.1:8333");
-        assert_eq!((c.buckets.incoming.as_str(), c.buckets.media.as_str()), ("incoming", "media"));
+        assert_eq!(
+            (c.buckets.incoming.as_str(), c.buckets.media.as_str()),
+            ("incoming", "media")
+        );
         assert_eq!(c.edge_url, "http://127.0.0.1:8787");
         assert_eq!(c.poll_interval, Duration::from_secs(1));
-        assert!(local_from_env(env(&[("S3_ACCESS_KEY_ID", "a"), ("S3_SECRET_ACCESS_KEY", "b")])).is_err());
+        assert!(
+            local_from_env(env(&[
+                ("S3_ACCESS_KEY_ID", "a"),
+                ("S3_SECRET_ACCESS_KEY", "b")
+            ]))
+            .is_err()
+        );
     }
 }

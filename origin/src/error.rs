@@ -74,8 +74,16 @@ mod tests {
         assert!(Error::Io(std::io::Error::other("disk")).is_retryable());
         assert!(!Error::InvalidInput("moov atom not found".into()).is_retryable());
         assert!(
-            Error::Webhook { message: "503".into(), retryable: true }.is_retryable()
-                && !Error::Webhook { message: "401".into(), retryable: false }.is_retryable()
+            Error::Webhook {
+                message: "503".into(),
+                retryable: true
+            }
+            .is_retryable()
+                && !Error::Webhook {
+                    message: "401".into(),
+                    retryable: false
+                }
+                .is_retryable()
         );
     }
 }

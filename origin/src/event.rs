@@ -37,8 +37,12 @@ impl OriginEvent {
                     .map_err(|e| Error::BadEvent(format!("MediaConvert event: {e}")))?;
                 Ok(OriginEvent::JobStateChange(Box::new(event)))
             }
-            Some(other) => Err(Error::BadEvent(format!("EventBridge detail-type {other:?}"))),
-            None => Err(Error::BadEvent("neither an S3 notification nor an EventBridge event".into())),
+            Some(other) => Err(Error::BadEvent(format!(
+                "EventBridge detail-type {other:?}"
+            ))),
+            None => Err(Error::BadEvent(
+                "neither an S3 notification nor an EventBridge event".into(),
+            )),
         }
     }
 }
@@ -61,7 +65,9 @@ pub fn encode_s3_key(key: &str) -> String {
         .remove(b'~')
         .remove(b'/')
         .remove(b' ');
-    percent_encoding::utf8_percent_encode(key, KEEP).to_string().replace(' ', "+")
+    percent_encoding::utf8_percent_encode(key, KEEP)
+        .to_string()
+        .replace(' ', "+")
 }
 
 /// The `detail` of a `MediaConvert Job State Change` event, as AWS documents it.
@@ -145,8 +151,15 @@ pub struct NewObject<'a> {
 /// An `ObjectCreated` notification exactly as S3 sends it (one record).
 pub fn s3_event_json(object: &NewObject<'_>, at: SystemTime) -> Value {
     let multipart = object.etag.contains('-');
-    let name = if multipart { "ObjectCreated:CompleteMultipartUpload" } else { "ObjectCreated:Put" };
-    let nanos = at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let name = if multipart {
+        "ObjectCreated:CompleteMultipartUpload"
+    } else {
+        "ObjectCreated:Put"
+    };
+    let nanos = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
     json!({
         "Records": [{
             "eventVersion": "2.1",
@@ -178,7 +191,10 @@ pub fn s3_event_json(object: &NewObject<'_>, at: SystemTime) -> Value {
 
 /// A `MediaConvert Job State Change` event as EventBridge delivers it.
 pub fn job_state_change_json(region: &str, detail: &JobStateChange, at: SystemTime) -> Value {
-    let account = detail.account_id.clone().unwrap_or_else(|| "000000000000".into());
+    let account = detail
+        .account_id
+        .clone()
+        .unwrap_or_else(|| "000000000000".into());
     json!({
         "version": "0",
         "id": format!("{}-{}", detail.job_id, detail.status.to_ascii_lowercase()),
@@ -198,11 +214,21 @@ mod tests {
 
     #[test]
     fn keys_are_decoded_with_plus_as_space() {
-        assert_eq!(decode_s3_key("uploads/a+b/source.mp4").unwrap(), "uploads/a b/source.mp4");
-        assert_eq!(decode_s3_key("uploads/a%2Bb%20c/x.mp4").unwrap(), "uploads/a+b c/x.mp4");
+        assert_eq!(
+            decode_s3_key("uploads/a+b/source.mp4").unwrap(),
+            "uploads/a b/source.mp4"
+        );
+        assert_eq!(
+            decode_s3_key("uploads/a%2Bb%20c/x.mp4").unwrap(),
+            "uploads/a+b c/x.mp4"
+        );
         assert_eq!(decode_s3_key("caf%C3%A9.mov").unwrap(), "café.mov");
         assert!(decode_s3_key("bad%FF").is_err());
-        for key in ["uploads/a b+c/source.mp4", "uploads/ü/é x.mkv", "plain/key.mp4"] {
+        for key in [
+            "uploads/a b+c/source.mp4",
+            "uploads/ü/é x.mkv",
+            "plain/key.mp4",
+        ] {
             assert_eq!(decode_s3_key(&encode_s3_key(key)).unwrap(), key);
         }
         assert_eq!(encode_s3_key("a b+c"), "a+b%2Bc");
@@ -219,7 +245,10 @@ mod tests {
 
     #[test]
     fn s3_urls() {
-        assert_eq!(split_s3_url("s3://media/videos/x/video.mp4"), Some(("media", "videos/x/video.mp4")));
+        assert_eq!(
+            split_s3_url("s3://media/videos/x/video.mp4"),
+            Some(("media", "videos/x/video.mp4"))
+        );
         assert_eq!(split_s3_url("https://x"), None);
     }
 }

@@ -37,10 +37,11 @@ impl Ffmpeg {
     /// The conversion arguments (after the input) for a plan; [`Plan::Copy`] needs none.
     /// Remux: stream copy into a fast-start MP4. Transcode: libx264 (CRF) + AAC stereo.
     pub fn conversion_args(&self, plan: Plan, input: &Path, output: &Path) -> Vec<OsString> {
-        let mut args: Vec<OsString> = ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i"]
-            .into_iter()
-            .map(OsString::from)
-            .collect();
+        let mut args: Vec<OsString> =
+            ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i"]
+                .into_iter()
+                .map(OsString::from)
+                .collect();
         args.push(input.into());
         let codec: &[&str] = match plan {
             Plan::Copy | Plan::Remux => &["-map", "0:v:0", "-map", "0:a:0?", "-c", "copy"],
@@ -65,7 +66,12 @@ impl Ffmpeg {
         };
         args.extend(codec.iter().map(OsString::from));
         if plan == Plan::Transcode {
-            args.extend(["-preset".into(), self.preset.clone().into(), "-crf".into(), self.crf.to_string().into()]);
+            args.extend([
+                "-preset".into(),
+                self.preset.clone().into(),
+                "-crf".into(),
+                self.crf.to_string().into(),
+            ]);
         }
         args.extend(["-movflags", "+faststart", "-f", "mp4"].map(OsString::from));
         args.push(output.into());
@@ -82,7 +88,10 @@ impl Ffmpeg {
         mut progress: impl FnMut(u8) + Send,
     ) -> Result<()> {
         let mut args = self.conversion_args(plan, input, output);
-        args.splice(0..0, ["-progress", "pipe:1", "-nostats"].map(OsString::from));
+        args.splice(
+            0..0,
+            ["-progress", "pipe:1", "-nostats"].map(OsString::from),
+        );
         let mut child = tokio::process::Command::new(&self.ffmpeg)
             .args(&args)
             .stdin(Stdio::null())
@@ -90,7 +99,12 @@ impl Ffmpeg {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| Error::Io(std::io::Error::new(e.kind(), format!("start {}: {e}", self.ffmpeg.display()))))?;
+            .map_err(|e| {
+                Error::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("start {}: {e}", self.ffmpeg.display()),
+                ))
+            })?;
         let mut stderr = child.stderr.take().expect("piped stderr");
         let errors = tokio::spawn(async move {
             let mut text = String::new();
@@ -100,7 +114,10 @@ impl Ffmpeg {
         let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
         let mut last = None;
         while let Some(line) = lines.next_line().await? {
-            let Some(us) = line.strip_prefix("out_time_us=").and_then(|v| v.trim().parse::<u64>().ok()) else {
+            let Some(us) = line
+                .strip_prefix("out_time_us=")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+            else {
                 continue;
             };
             if let Some(total) = duration_ms.filter(|&d| d > 0) {
@@ -116,7 +133,10 @@ impl Ffmpeg {
         if status.success() {
             Ok(())
         } else {
-            Err(Error::InvalidInput(format!("ffmpeg failed ({status}): {}", last_lines(&errors, 5))))
+            Err(Error::InvalidInput(format!(
+                "ffmpeg failed ({status}): {}",
+                last_lines(&errors, 5)
+            )))
         }
     }
 
@@ -129,7 +149,10 @@ impl Ffmpeg {
             .iter()
             .find(|s| s.codec_type.as_deref() == Some("video") && s.disposition.attached_pic == 0)
             .ok_or_else(|| Error::InvalidInput("ffprobe found no video stream".into()))?;
-        let audio = probed.streams.iter().find(|s| s.codec_type.as_deref() == Some("audio"));
+        let audio = probed
+            .streams
+            .iter()
+            .find(|s| s.codec_type.as_deref() == Some("audio"));
         let format_name = probed.format.format_name.clone().unwrap_or_default();
         let container = if format_name.starts_with("mov,mp4") {
             match probed.format.tags.major_brand.as_deref().map(str::trim) {
@@ -189,27 +212,50 @@ impl Ffmpeg {
     }
 
     /// Duration (ms), width and height of a finished output, as MediaConvert reports them.
-    pub async fn output_facts(&self, path: &Path) -> Result<(Option<u64>, Option<u32>, Option<u32>)> {
+    pub async fn output_facts(
+        &self,
+        path: &Path,
+    ) -> Result<(Option<u64>, Option<u32>, Option<u32>)> {
         let probed = self.ffprobe_json(path).await?;
-        let video = probed.streams.iter().find(|s| s.codec_type.as_deref() == Some("video"));
-        Ok((probed.duration_ms(), video.and_then(|v| v.width), video.and_then(|v| v.height)))
+        let video = probed
+            .streams
+            .iter()
+            .find(|s| s.codec_type.as_deref() == Some("video"));
+        Ok((
+            probed.duration_ms(),
+            video.and_then(|v| v.width),
+            video.and_then(|v| v.height),
+        ))
     }
 
     async fn ffprobe_json(&self, path: &Path) -> Result<Probed> {
         let out = tokio::process::Command::new(&self.ffprobe)
-            .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
+            .args([
+                "-v",
+                "error",
+                "-print_format",
+                "json",
+                "-show_format",
+                "-show_streams",
+            ])
             .arg(path)
             .stdin(Stdio::null())
             .kill_on_drop(true)
             .output()
             .await
-            .map_err(|e| Error::Io(std::io::Error::new(e.kind(), format!("start {}: {e}", self.ffprobe.display()))))?;
+            .map_err(|e| {
+                Error::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("start {}: {e}", self.ffprobe.display()),
+                ))
+            })?;
         if !out.status.success() {
             let reason = String::from_utf8_lossy(&out.stderr);
             let reason = last_lines(&reason, 3).replace(&path.display().to_string(), "input");
             return Err(Error::InvalidInput(format!("ffprobe: {}", reason.trim())));
         }
-        serde_json::from_slice(&out.stdout).map_err(|e| Error::InvalidInput(format!("ffprobe output: {e}")))
+        serde_json::from_slice(&out.stdout)
+            .map_err(|e| Error::InvalidInput(format!("ffprobe output: {e}")))
     }
 }
 

@@ -22,13 +22,30 @@ pub struct Buckets {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Submitted { video_id: String, job_id: String, plan: Plan },
+    Submitted {
+        video_id: String,
+        job_id: String,
+        plan: Plan,
+    },
     /// The source no longer exists: already converted and deleted, or the video was deleted.
-    SourceGone { key: String },
-    Progress { video_id: String, progress: Option<u8> },
-    Ready { video_id: String, output_key: String },
-    Failed { video_id: String, code: String },
-    Ignored { reason: String },
+    SourceGone {
+        key: String,
+    },
+    Progress {
+        video_id: String,
+        progress: Option<u8>,
+    },
+    Ready {
+        video_id: String,
+        output_key: String,
+    },
+    Failed {
+        video_id: String,
+        code: String,
+    },
+    Ignored {
+        reason: String,
+    },
 }
 
 /// The handler, generic over its ports.
@@ -71,7 +88,10 @@ impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, 
         }
     }
 
-    async fn object_created(&self, record: &aws_lambda_events::event::s3::S3EventRecord) -> Result<Outcome> {
+    async fn object_created(
+        &self,
+        record: &aws_lambda_events::event::s3::S3EventRecord,
+    ) -> Result<Outcome> {
         let ignored = |reason: String| Ok(Outcome::Ignored { reason });
         let name = record.event_name.as_deref().unwrap_or_default();
         if !name.starts_with("ObjectCreated:") {
@@ -89,10 +109,22 @@ impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, 
             return ignored(format!("key {key:?} is not an upload source"));
         };
         let video_id = video_id.as_str().to_string();
-        let etag = record.s3.object.e_tag.clone().unwrap_or_default().trim_matches('"').to_string();
+        let etag = record
+            .s3
+            .object
+            .e_tag
+            .clone()
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_string();
         let size = record.s3.object.size.unwrap_or(0).max(0) as u64;
         let token = request_token(&bucket, &key, &etag);
-        let source = Source { bucket, key, etag, size };
+        let source = Source {
+            bucket,
+            key,
+            etag,
+            size,
+        };
 
         let info = match self.transcoder.probe(&source).await {
             Ok(info) => info,
@@ -100,9 +132,17 @@ impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, 
             // nothing to do, and nothing to report (it would undo a `ready`).
             Err(Error::NotFound { key, .. }) => return Ok(Outcome::SourceGone { key }),
             Err(Error::InvalidInput(reason)) => {
-                let event = self.failed(&format!("{token}:failed"), &video_id, "invalid_input", &reason);
+                let event = self.failed(
+                    &format!("{token}:failed"),
+                    &video_id,
+                    "invalid_input",
+                    &reason,
+                );
                 self.webhook.send(&event).await?;
-                return Ok(Outcome::Failed { video_id, code: "invalid_input".into() });
+                return Ok(Outcome::Failed {
+                    video_id,
+                    code: "invalid_input".into(),
+                });
             }
             Err(e) => return Err(e),
         };
@@ -121,69 +161,139 @@ impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, 
             output_key,
         };
         let job_id = self.transcoder.submit(&spec).await?;
-        Ok(Outcome::Submitted { video_id, job_id, plan })
+        Ok(Outcome::Submitted {
+            video_id,
+            job_id,
+            plan,
+        })
     }
 
     async fn job_state_change(&self, detail: &JobStateChange) -> Result<Outcome> {
-        let (Some(video_id), Some(source_key)) =
-            (detail.user_metadata.get("videoId"), detail.user_metadata.get("sourceKey"))
-        else {
-            return Ok(Outcome::Ignored { reason: format!("job {} is not one of ours", detail.job_id) });
+        let (Some(video_id), Some(source_key)) = (
+            detail.user_metadata.get("videoId"),
+            detail.user_metadata.get("sourceKey"),
+        ) else {
+            return Ok(Outcome::Ignored {
+                reason: format!("job {} is not one of ours", detail.job_id),
+            });
         };
         let video_id = video_id_typed(video_id)?.as_str().to_string();
         let job = &detail.job_id;
         match detail.status.as_str() {
             "PROGRESSING" | "STATUS_UPDATE" => {
-                let progress = detail.job_progress.as_ref().and_then(|p| p.job_percent_complete).map(|p| p.min(100));
+                let progress = detail
+                    .job_progress
+                    .as_ref()
+                    .and_then(|p| p.job_percent_complete)
+                    .map(|p| p.min(100));
                 let event_id = match progress {
                     Some(p) => format!("{job}:progress:{p}"),
                     None => format!("{job}:progressing"),
                 };
-                let event = JobEvent { progress, ..self.event(&event_id, &video_id, JobStatus::Processing) };
+                let event = JobEvent {
+                    progress,
+                    ..self.event(&event_id, &video_id, JobStatus::Processing)
+                };
                 self.webhook.send(&event).await?;
                 Ok(Outcome::Progress { video_id, progress })
             }
             "COMPLETE" => self.finalize(detail, &video_id, source_key).await,
             "ERROR" => {
-                let code = detail.error_code.map_or_else(|| "mediaconvert_error".into(), |c| format!("mediaconvert_{c}"));
-                let message = detail.error_message.clone().unwrap_or_else(|| "the conversion failed".into());
-                self.webhook.send(&self.failed(&format!("{job}:failed"), &video_id, &code, &message)).await?;
+                let code = detail.error_code.map_or_else(
+                    || "mediaconvert_error".into(),
+                    |c| format!("mediaconvert_{c}"),
+                );
+                let message = detail
+                    .error_message
+                    .clone()
+                    .unwrap_or_else(|| "the conversion failed".into());
+                self.webhook
+                    .send(&self.failed(&format!("{job}:failed"), &video_id, &code, &message))
+                    .await?;
                 Ok(Outcome::Failed { video_id, code })
             }
             "CANCELED" => {
-                let event = self.failed(&format!("{job}:failed"), &video_id, "job_canceled", "the conversion job was canceled");
+                let event = self.failed(
+                    &format!("{job}:failed"),
+                    &video_id,
+                    "job_canceled",
+                    "the conversion job was canceled",
+                );
                 self.webhook.send(&event).await?;
-                Ok(Outcome::Failed { video_id, code: "job_canceled".into() })
+                Ok(Outcome::Failed {
+                    video_id,
+                    code: "job_canceled".into(),
+                })
             }
-            other => Ok(Outcome::Ignored { reason: format!("job {job} status {other}") }),
+            other => Ok(Outcome::Ignored {
+                reason: format!("job {job} status {other}"),
+            }),
         }
     }
 
     /// COMPLETE: the output must exist and be non-empty; then the source goes, then the edge
     /// hears `ready`. Every step is idempotent, so a redelivered event repeats harmlessly.
-    async fn finalize(&self, detail: &JobStateChange, video_id: &str, source_key: &str) -> Result<Outcome> {
+    async fn finalize(
+        &self,
+        detail: &JobStateChange,
+        video_id: &str,
+        source_key: &str,
+    ) -> Result<Outcome> {
         let job = &detail.job_id;
-        let output = detail.output_group_details.iter().flat_map(|g| &g.output_details).next();
+        let output = detail
+            .output_group_details
+            .iter()
+            .flat_map(|g| &g.output_details)
+            .next();
         let path = output.and_then(|o| o.output_file_paths.first());
         let expected_prefix = format!("videos/{video_id}/");
-        let target = path
-            .and_then(|p| split_s3_url(p))
-            .filter(|(bucket, key)| *bucket == self.buckets.media && key.starts_with(&expected_prefix));
+        let target = path.and_then(|p| split_s3_url(p)).filter(|(bucket, key)| {
+            *bucket == self.buckets.media && key.starts_with(&expected_prefix)
+        });
         let Some((bucket, output_key)) = target else {
-            let message = format!("job {job} reported no output under s3://{}/{expected_prefix}: {path:?}", self.buckets.media);
-            self.webhook.send(&self.failed(&format!("{job}:failed"), video_id, "output_missing", &message)).await?;
-            return Ok(Outcome::Failed { video_id: video_id.into(), code: "output_missing".into() });
+            let message = format!(
+                "job {job} reported no output under s3://{}/{expected_prefix}: {path:?}",
+                self.buckets.media
+            );
+            self.webhook
+                .send(&self.failed(
+                    &format!("{job}:failed"),
+                    video_id,
+                    "output_missing",
+                    &message,
+                ))
+                .await?;
+            return Ok(Outcome::Failed {
+                video_id: video_id.into(),
+                code: "output_missing".into(),
+            });
         };
         match self.store.head(bucket, output_key).await? {
             Some(meta) if meta.size > 0 => {}
             found => {
-                let what = if found.is_some() { "is empty" } else { "does not exist" };
+                let what = if found.is_some() {
+                    "is empty"
+                } else {
+                    "does not exist"
+                };
                 let message = format!("the output s3://{bucket}/{output_key} {what}");
-                self.webhook.send(&self.failed(&format!("{job}:failed"), video_id, "output_missing", &message)).await?;
-                return Ok(Outcome::Failed { video_id: video_id.into(), code: "output_missing".into() });
+                self.webhook
+                    .send(&self.failed(
+                        &format!("{job}:failed"),
+                        video_id,
+                        "output_missing",
+                        &message,
+                    ))
+                    .await?;
+                return Ok(Outcome::Failed {
+                    video_id: video_id.into(),
+                    code: "output_missing".into(),
+                });
             }
         }
-        self.store.delete(&self.buckets.incoming, source_key).await?;
+        self.store
+            .delete(&self.buckets.incoming, source_key)
+            .await?;
         let video = output.and_then(|o| o.video_details.as_ref());
         let event = JobEvent {
             duration_ms: output.and_then(|o| o.duration_in_ms),
@@ -193,7 +303,10 @@ impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, 
             ..self.event(&format!("{job}:ready"), video_id, JobStatus::Ready)
         };
         self.webhook.send(&event).await?;
-        Ok(Outcome::Ready { video_id: video_id.into(), output_key: output_key.into() })
+        Ok(Outcome::Ready {
+            video_id: video_id.into(),
+            output_key: output_key.into(),
+        })
     }
 
     fn event(&self, event_id: &str, video_id: &str, status: JobStatus) -> JobEvent {
@@ -213,7 +326,10 @@ impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, 
 
     fn failed(&self, event_id: &str, video_id: &str, code: &str, message: &str) -> JobEvent {
         JobEvent {
-            error: Some(JobError { code: code.into(), message: message.into() }),
+            error: Some(JobError {
+                code: code.into(),
+                message: message.into(),
+            }),
             ..self.event(event_id, video_id, JobStatus::Failed)
         }
     }
@@ -224,5 +340,8 @@ fn video_id_typed(id: &str) -> Result<signer::ids::VideoId> {
 }
 
 fn log_outcome(outcome: &Outcome) {
-    println!("origin: {}", serde_json::to_string(outcome).unwrap_or_default());
+    println!(
+        "origin: {}",
+        serde_json::to_string(outcome).unwrap_or_default()
+    );
 }

@@ -83,7 +83,10 @@ impl StateDir {
         for sub in ["jobs", "seen", "outbox", "work"] {
             std::fs::create_dir_all(root.join(sub))?;
         }
-        Ok(StateDir { root: root.to_path_buf(), lock: Mutex::new(()) })
+        Ok(StateDir {
+            root: root.to_path_buf(),
+            lock: Mutex::new(()),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -112,7 +115,10 @@ impl StateDir {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let path = self.job_path(&record.spec.token);
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(record).expect("a job record serialises"))?;
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec_pretty(record).expect("a job record serialises"),
+        )?;
         std::fs::rename(tmp, path)
     }
 
@@ -124,7 +130,10 @@ impl StateDir {
         }
         let path = self.job_path(&record.spec.token);
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&record).expect("a job record serialises"))?;
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec_pretty(&record).expect("a job record serialises"),
+        )?;
         std::fs::rename(tmp, path)?;
         Ok((record, true))
     }
@@ -137,7 +146,12 @@ impl StateDir {
             .filter_map(|e| e.ok())
             .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
             .filter_map(|e| {
-                let modified = e.metadata().ok()?.created().or_else(|_| e.metadata()?.modified()).ok()?;
+                let modified = e
+                    .metadata()
+                    .ok()?
+                    .created()
+                    .or_else(|_| e.metadata()?.modified())
+                    .ok()?;
                 let record = serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
                 Some((modified, record))
             })
@@ -165,22 +179,44 @@ pub struct FfmpegTranscoder<S> {
 }
 
 impl<S> FfmpegTranscoder<S> {
-    pub fn new(store: S, ffmpeg: Ffmpeg, state: Arc<StateDir>) -> (Self, mpsc::UnboundedReceiver<String>) {
+    pub fn new(
+        store: S,
+        ffmpeg: Ffmpeg,
+        state: Arc<StateDir>,
+    ) -> (Self, mpsc::UnboundedReceiver<String>) {
         let (queue, rx) = mpsc::unbounded_channel();
-        (FfmpegTranscoder { store, ffmpeg, state, queue }, rx)
+        (
+            FfmpegTranscoder {
+                store,
+                ffmpeg,
+                state,
+                queue,
+            },
+            rx,
+        )
     }
 }
 
 fn source_file(state: &StateDir, source: &Source) -> PathBuf {
     let token = request_token(&source.bucket, &source.key, &source.etag);
-    let ext = Path::new(&source.key).extension().and_then(|e| e.to_str()).unwrap_or("bin");
+    let ext = Path::new(&source.key)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("bin");
     state.work(&token).join(format!("source.{ext}"))
 }
 
 /// Downloads the source into the job's work directory unless it is there already.
-async fn fetch_source<S: ObjectStore>(store: &S, state: &StateDir, source: &Source) -> Result<PathBuf> {
+async fn fetch_source<S: ObjectStore>(
+    store: &S,
+    state: &StateDir,
+    source: &Source,
+) -> Result<PathBuf> {
     let path = source_file(state, source);
-    if tokio::fs::metadata(&path).await.is_ok_and(|m| m.len() == source.size) {
+    if tokio::fs::metadata(&path)
+        .await
+        .is_ok_and(|m| m.len() == source.size)
+    {
         return Ok(path);
     }
     tokio::fs::create_dir_all(path.parent().expect("a work dir")).await?;
@@ -241,7 +277,11 @@ impl<S: ObjectStore + 'static, W: WebhookSender + 'static, C: Clock> Worker<S, W
     }
 
     /// Resumes unfinished jobs (a restart mid-job), then serves the queue forever.
-    pub async fn run(self, mut queue: mpsc::UnboundedReceiver<String>, requeue: mpsc::UnboundedSender<String>) {
+    pub async fn run(
+        self,
+        mut queue: mpsc::UnboundedReceiver<String>,
+        requeue: mpsc::UnboundedSender<String>,
+    ) {
         for record in self.state().jobs() {
             if !record.stage.is_terminal() {
                 log_transition(&record, "resumed after a restart");
@@ -249,14 +289,21 @@ impl<S: ObjectStore + 'static, W: WebhookSender + 'static, C: Clock> Worker<S, W
             }
         }
         while let Some(token) = queue.recv().await {
-            let Err(e) = self.run_job(&token).await else { continue };
+            let Err(e) = self.run_job(&token).await else {
+                continue;
+            };
             if !e.is_retryable() {
                 // Trying again cannot help (a refused upload, a malformed key): end the job.
                 eprintln!("origin-local: job {token}: {e}");
-                if let Some(mut record) = self.state().load(&token) {
-                    if let Err(e) = self.fail(&mut record, Stage::Failed, ERROR_INTERNAL, e.to_string()).await {
-                        eprintln!("origin-local: job {token}: reporting the failure: {e}");
-                    }
+                let Some(mut record) = self.state().load(&token) else {
+                    continue;
+                };
+                let reason = e.to_string();
+                if let Err(e) = self
+                    .fail(&mut record, Stage::Failed, ERROR_INTERNAL, reason)
+                    .await
+                {
+                    eprintln!("origin-local: job {token}: reporting the failure: {e}");
                 }
             } else {
                 eprintln!("origin-local: job {token}: {e}; retrying in 5 s");
@@ -279,10 +326,18 @@ impl<S: ObjectStore + 'static, W: WebhookSender + 'static, C: Clock> Worker<S, W
     async fn emit(&self, record: &JobRecord, status: &str, change: JobStateChange) -> Result<()> {
         let detail = JobStateChange {
             timestamp: Some(
-                self.origin.clock.now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_millis() as i64,
+                self.origin
+                    .clock
+                    .now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_millis() as i64,
             ),
             account_id: Some("000000000000".into()),
-            queue: Some(format!("arn:aws:mediaconvert:{}:000000000000:queues/Default", self.region)),
+            queue: Some(format!(
+                "arn:aws:mediaconvert:{}:000000000000:queues/Default",
+                self.region
+            )),
             job_id: record.job_id.clone(),
             status: status.into(),
             user_metadata: [
@@ -296,8 +351,18 @@ impl<S: ObjectStore + 'static, W: WebhookSender + 'static, C: Clock> Worker<S, W
         self.origin.handle(event).await.map(|_| ())
     }
 
-    async fn fail(&self, record: &mut JobRecord, stage: Stage, code: i64, message: String) -> Result<()> {
-        let change = JobStateChange { error_code: Some(code), error_message: Some(message), ..Default::default() };
+    async fn fail(
+        &self,
+        record: &mut JobRecord,
+        stage: Stage,
+        code: i64,
+        message: String,
+    ) -> Result<()> {
+        let change = JobStateChange {
+            error_code: Some(code),
+            error_message: Some(message),
+            ..Default::default()
+        };
         self.emit(record, "ERROR", change).await?;
         self.set_stage(record, stage, "ended")?;
         let _ = tokio::fs::remove_dir_all(self.state().work(&record.spec.token)).await;
@@ -306,7 +371,9 @@ impl<S: ObjectStore + 'static, W: WebhookSender + 'static, C: Clock> Worker<S, W
 
     /// One job, from wherever it stopped. Err: try again later (nothing final happened).
     pub async fn run_job(&self, token: &str) -> Result<()> {
-        let Some(mut record) = self.state().load(token) else { return Ok(()) };
+        let Some(mut record) = self.state().load(token) else {
+            return Ok(());
+        };
         if record.stage.is_terminal() {
             return Ok(());
         }
@@ -317,14 +384,24 @@ impl<S: ObjectStore + 'static, W: WebhookSender + 'static, C: Clock> Worker<S, W
             }
         }
         // Uploaded: report COMPLETE; finalize (verify, delete source, `ready`) is idempotent.
-        let facts = record.output.clone().unwrap_or(OutputFacts { duration_ms: None, width: None, height: None });
-        let output_path = format!("s3://{}/{}", record.spec.output_bucket, record.spec.output_key);
+        let facts = record.output.clone().unwrap_or(OutputFacts {
+            duration_ms: None,
+            width: None,
+            height: None,
+        });
+        let output_path = format!(
+            "s3://{}/{}",
+            record.spec.output_bucket, record.spec.output_key
+        );
         let change = JobStateChange {
             output_group_details: vec![OutputGroupDetail {
                 output_details: vec![OutputDetail {
                     output_file_paths: vec![output_path],
                     duration_in_ms: facts.duration_ms,
-                    video_details: Some(VideoDetails { width_in_px: facts.width, height_in_px: facts.height }),
+                    video_details: Some(VideoDetails {
+                        width_in_px: facts.width,
+                        height_in_px: facts.height,
+                    }),
                 }],
                 kind: Some("FILE_GROUP".into()),
             }],
@@ -341,15 +418,20 @@ impl<S: ObjectStore + 'static, W: WebhookSender + 'static, C: Clock> Worker<S, W
         let spec = record.spec.clone();
         if let Some(upload_id) = record.upload_id.take() {
             // A restart in the middle of a multipart upload: that upload is abandoned.
-            store.abort_upload(&spec.output_bucket, &spec.output_key, &upload_id).await?;
+            store
+                .abort_upload(&spec.output_bucket, &spec.output_key, &upload_id)
+                .await?;
             self.state().save(record)?;
         }
-        self.emit(record, "PROGRESSING", JobStateChange::default()).await?;
+        self.emit(record, "PROGRESSING", JobStateChange::default())
+            .await?;
         let input = match fetch_source(store, self.state(), &spec.source).await {
             Ok(path) => path,
             Err(Error::NotFound { .. }) => {
                 let message = "the source was deleted before it was converted".to_string();
-                return self.fail(record, Stage::Canceled, ERROR_SOURCE_DELETED, message).await;
+                return self
+                    .fail(record, Stage::Canceled, ERROR_SOURCE_DELETED, message)
+                    .await;
             }
             Err(e) => return Err(e),
         };
@@ -361,23 +443,34 @@ impl<S: ObjectStore + 'static, W: WebhookSender + 'static, C: Clock> Worker<S, W
                 match self.convert(record, &input, &output).await {
                     Ok(()) => output,
                     Err(Error::InvalidInput(reason)) => {
-                        return self.fail(record, Stage::Failed, ERROR_CONVERSION_FAILED, reason).await;
+                        return self
+                            .fail(record, Stage::Failed, ERROR_CONVERSION_FAILED, reason)
+                            .await;
                     }
                     Err(e) => return Err(e),
                 }
             }
         };
-        let (duration_ms, width, height) = match self.origin.transcoder.ffmpeg.output_facts(&output).await {
-            Ok(facts) => facts,
-            Err(Error::InvalidInput(reason)) => {
-                return self.fail(record, Stage::Failed, ERROR_CONVERSION_FAILED, reason).await;
-            }
-            Err(e) => return Err(e),
-        };
+        let (duration_ms, width, height) =
+            match self.origin.transcoder.ffmpeg.output_facts(&output).await {
+                Ok(facts) => facts,
+                Err(Error::InvalidInput(reason)) => {
+                    return self
+                        .fail(record, Stage::Failed, ERROR_CONVERSION_FAILED, reason)
+                        .await;
+                }
+                Err(e) => return Err(e),
+            };
         // Deleted while it was converted (the video was deleted): upload nothing.
-        if store.head(&spec.source.bucket, &spec.source.key).await?.is_none() {
+        if store
+            .head(&spec.source.bucket, &spec.source.key)
+            .await?
+            .is_none()
+        {
             let message = "the source was deleted while it was converted".to_string();
-            return self.fail(record, Stage::Canceled, ERROR_SOURCE_DELETED, message).await;
+            return self
+                .fail(record, Stage::Canceled, ERROR_SOURCE_DELETED, message)
+                .await;
         }
         let journal_record = Mutex::new(record.clone());
         let journal = |upload_id: &str| {
@@ -385,9 +478,21 @@ impl<S: ObjectStore + 'static, W: WebhookSender + 'static, C: Clock> Worker<S, W
             r.upload_id = Some(upload_id.to_string());
             let _ = self.state().save(&r);
         };
-        store.upload(&spec.output_bucket, &spec.output_key, &output, "video/mp4", &journal).await?;
+        store
+            .upload(
+                &spec.output_bucket,
+                &spec.output_key,
+                &output,
+                "video/mp4",
+                &journal,
+            )
+            .await?;
         record.upload_id = None;
-        record.output = Some(OutputFacts { duration_ms, width, height });
+        record.output = Some(OutputFacts {
+            duration_ms,
+            width,
+            height,
+        });
         self.set_stage(record, Stage::Uploaded, "uploaded")?;
         Ok(())
     }
@@ -397,16 +502,28 @@ impl<S: ObjectStore + 'static, W: WebhookSender + 'static, C: Clock> Worker<S, W
         let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
         let ffmpeg = &self.origin.transcoder.ffmpeg;
         let spec = &record.spec;
-        let run = ffmpeg.convert(spec.plan, input, output, spec.info.duration_ms, move |pct| {
-            let _ = tx.send(pct);
-        });
+        let run = ffmpeg.convert(
+            spec.plan,
+            input,
+            output,
+            spec.info.duration_ms,
+            move |pct| {
+                let _ = tx.send(pct);
+            },
+        );
         let report = async {
             let mut sent = 0u8;
             while let Some(pct) = rx.recv().await {
                 if pct >= sent + 10 {
                     sent = pct - pct % 10;
-                    let progress = JobProgress { job_percent_complete: Some(sent), current_phase: Some("TRANSCODING".into()) };
-                    let change = JobStateChange { job_progress: Some(progress), ..Default::default() };
+                    let progress = JobProgress {
+                        job_percent_complete: Some(sent),
+                        current_phase: Some("TRANSCODING".into()),
+                    };
+                    let change = JobStateChange {
+                        job_progress: Some(progress),
+                        ..Default::default()
+                    };
                     if let Err(e) = self.emit(record, "STATUS_UPDATE", change).await {
                         eprintln!("origin-local: progress of {}: {e}", record.job_id);
                     }
@@ -432,7 +549,13 @@ pub async fn poll_once<S: ObjectStore, W: WebhookSender, C: Clock>(
         if state.seen(&token) {
             continue;
         }
-        let new = NewObject { region, bucket, key: &object.key, size: object.size, etag: &object.etag };
+        let new = NewObject {
+            region,
+            bucket,
+            key: &object.key,
+            size: object.size,
+            etag: &object.etag,
+        };
         let event = s3_event_json(&new, origin.clock.now());
         match origin.handle(event).await {
             Ok(_) => state.mark_seen(&token)?,
@@ -441,7 +564,10 @@ pub async fn poll_once<S: ObjectStore, W: WebhookSender, C: Clock>(
                 continue;
             }
             Err(e) => {
-                eprintln!("origin-local: {}: {e}; giving up on this object", object.key);
+                eprintln!(
+                    "origin-local: {}: {e}; giving up on this object",
+                    object.key
+                );
                 state.mark_seen(&token)?;
             }
         }
@@ -464,7 +590,11 @@ pub struct LocalConfig {
     pub ffmpeg: Ffmpeg,
 }
 
-pub type Runner = LocalOrigin<crate::s3::S3Store<SystemClock>, Arc<crate::webhook::Outbox<SystemClock>>, SystemClock>;
+pub type Runner = LocalOrigin<
+    crate::s3::S3Store<SystemClock>,
+    Arc<crate::webhook::Outbox<SystemClock>>,
+    SystemClock,
+>;
 
 /// A running local pipeline; its tasks stop when this is dropped.
 pub struct RunningPipeline {
@@ -489,9 +619,15 @@ pub fn start(config: LocalConfig) -> Result<RunningPipeline> {
         .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
     let mut store = crate::s3::S3Store::new(config.s3.clone(), http.clone(), SystemClock);
     store.part_size = config.part_size;
-    let hook = crate::webhook::HttpWebhook::new(&config.edge_url, &config.webhook_secret, http, SystemClock);
+    let hook = crate::webhook::HttpWebhook::new(
+        &config.edge_url,
+        &config.webhook_secret,
+        http,
+        SystemClock,
+    );
     let outbox = crate::webhook::Outbox::new(&state.outbox(), hook)?;
-    let (transcoder, queue) = FfmpegTranscoder::new(store.clone(), config.ffmpeg.clone(), state.clone());
+    let (transcoder, queue) =
+        FfmpegTranscoder::new(store.clone(), config.ffmpeg.clone(), state.clone());
     let requeue = transcoder.queue.clone();
     let origin = Arc::new(Origin {
         buckets: config.buckets.clone(),
@@ -501,7 +637,10 @@ pub fn start(config: LocalConfig) -> Result<RunningPipeline> {
         clock: SystemClock,
     });
     let mut tasks = vec![tokio::spawn(outbox.run())];
-    let worker = Worker { origin: origin.clone(), region: config.region.clone() };
+    let worker = Worker {
+        origin: origin.clone(),
+        region: config.region.clone(),
+    };
     tasks.push(tokio::spawn(worker.run(queue, requeue)));
     let poller = origin.clone();
     let region = config.region.clone();
@@ -514,5 +653,9 @@ pub fn start(config: LocalConfig) -> Result<RunningPipeline> {
             tokio::time::sleep(interval).await;
         }
     }));
-    Ok(RunningPipeline { origin, state, tasks })
+    Ok(RunningPipeline {
+        origin,
+        state,
+        tasks,
+    })
 }

@@ -104,7 +104,12 @@ mod tests {
     fn info(container: Container, video: VideoCodec, audio: Option<AudioCodec>) -> MediaInfo {
         MediaInfo {
             container,
-            video: Some(VideoTrack { codec: video, width: 320, height: 240, browser_safe: Some(true) }),
+            video: Some(VideoTrack {
+                codec: video,
+                width: 320,
+                height: 240,
+                browser_safe: Some(true),
+            }),
             audio,
             fast_start: Some(false),
             duration_ms: Some(2000),
@@ -127,10 +132,17 @@ mod tests {
     #[test]
     fn other_wrappers_of_h264_aac_are_remuxed() {
         for c in [Container::Mov, Container::Matroska] {
-            assert_eq!(plan(&info(c, VideoCodec::H264, Some(AudioCodec::Aac))), Plan::Remux);
+            assert_eq!(
+                plan(&info(c, VideoCodec::H264, Some(AudioCodec::Aac))),
+                Plan::Remux
+            );
         }
         assert_eq!(
-            plan(&info(Container::Avi, VideoCodec::H264, Some(AudioCodec::Aac))),
+            plan(&info(
+                Container::Avi,
+                VideoCodec::H264,
+                Some(AudioCodec::Aac)
+            )),
             Plan::Transcode
         );
     }
@@ -142,7 +154,11 @@ mod tests {
             info(Container::Mp4, VideoCodec::H264, Some(AudioCodec::Mp3)),
             info(Container::WebM, VideoCodec::Vp9, Some(AudioCodec::Opus)),
             info(Container::Avi, VideoCodec::Mpeg4, Some(AudioCodec::Pcm)),
-            info(Container::Other("flv".into()), VideoCodec::Other("flv1".into()), None),
+            info(
+                Container::Other("flv".into()),
+                VideoCodec::Other("flv1".into()),
+                None,
+            ),
         ];
         for c in cases {
             assert_eq!(plan(&c), Plan::Transcode, "{c:?}");

@@ -5,12 +5,13 @@ use aws_sdk_mediaconvert::config::http::HttpResponse;
 use aws_sdk_mediaconvert::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_mediaconvert::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_mediaconvert::types::{
-    AacCodecProfile, AacCodingMode, AacRateControlMode, AacSettings, AudioCodec, AudioCodecSettings,
-    AudioDefaultSelection, AudioDescription, AudioSelector, ContainerSettings, ContainerType,
-    FileGroupSettings, H264QualityTuningLevel, H264QvbrSettings, H264RateControlMode, H264SceneChangeDetect,
-    H264Settings, Input, InputTimecodeSource, JobSettings, Mp4MoovPlacement, Mp4Settings, Output,
-    OutputGroup, OutputGroupSettings, OutputGroupType, StatusUpdateInterval, VideoCodec,
-    VideoCodecSettings, VideoDescription, VideoSelector,
+    AacCodecProfile, AacCodingMode, AacRateControlMode, AacSettings, AudioCodec,
+    AudioCodecSettings, AudioDefaultSelection, AudioDescription, AudioSelector, ContainerSettings,
+    ContainerType, FileGroupSettings, H264QualityTuningLevel, H264QvbrSettings,
+    H264RateControlMode, H264SceneChangeDetect, H264Settings, Input, InputTimecodeSource,
+    JobSettings, Mp4MoovPlacement, Mp4Settings, Output, OutputGroup, OutputGroupSettings,
+    OutputGroupType, StatusUpdateInterval, VideoCodec, VideoCodecSettings, VideoDescription,
+    VideoSelector,
 };
 
 use crate::error::{Error, Result};
@@ -93,7 +94,10 @@ impl<S: ObjectStore> Transcoder for MediaConvert<S> {
             .job()
             .and_then(|j| j.id())
             .map(str::to_string)
-            .ok_or_else(|| Error::Transcoder { message: "CreateJob answered without a job id".into(), retryable: true })
+            .ok_or_else(|| Error::Transcoder {
+                message: "CreateJob answered without a job id".into(),
+                retryable: true,
+            })
     }
 }
 
@@ -114,10 +118,17 @@ where
         _ => true,
     };
     let detail = match e.as_service_error() {
-        Some(service) => format!("{}: {}", service.code().unwrap_or("?"), service.message().unwrap_or("")),
+        Some(service) => format!(
+            "{}: {}",
+            service.code().unwrap_or("?"),
+            service.message().unwrap_or("")
+        ),
         None => aws_sdk_mediaconvert::error::DisplayErrorContext(&e).to_string(),
     };
-    Error::Transcoder { message: format!("CreateJob: {detail} (status {status:?})"), retryable }
+    Error::Transcoder {
+        message: format!("CreateJob: {detail} (status {status:?})"),
+        retryable,
+    }
 }
 
 /// The job: one input, one MP4 output at `videos/{id}/video.mp4` with its index first.
@@ -127,7 +138,9 @@ pub fn job_settings(job: &JobSpec, defaults: &JobDefaults) -> JobSettings {
         .file_input(format!("s3://{}/{}", job.source.bucket, job.source.key))
         .audio_selectors(
             AUDIO_SELECTOR,
-            AudioSelector::builder().default_selection(AudioDefaultSelection::Default).build(),
+            AudioSelector::builder()
+                .default_selection(AudioDefaultSelection::Default)
+                .build(),
         )
         .video_selector(VideoSelector::builder().build())
         .timecode_source(InputTimecodeSource::Zerobased)
@@ -135,14 +148,20 @@ pub fn job_settings(job: &JobSpec, defaults: &JobDefaults) -> JobSettings {
 
     let passthrough = matches!(job.plan, Plan::Copy | Plan::Remux);
     let video = if passthrough {
-        VideoCodecSettings::builder().codec(VideoCodec::Passthrough).build()
+        VideoCodecSettings::builder()
+            .codec(VideoCodec::Passthrough)
+            .build()
     } else {
         VideoCodecSettings::builder()
             .codec(VideoCodec::H264)
             .h264_settings(
                 H264Settings::builder()
                     .rate_control_mode(H264RateControlMode::Qvbr)
-                    .qvbr_settings(H264QvbrSettings::builder().qvbr_quality_level(defaults.qvbr_quality).build())
+                    .qvbr_settings(
+                        H264QvbrSettings::builder()
+                            .qvbr_quality_level(defaults.qvbr_quality)
+                            .build(),
+                    )
                     .max_bitrate(defaults.max_bitrate)
                     .quality_tuning_level(H264QualityTuningLevel::SinglePassHq)
                     .scene_change_detect(H264SceneChangeDetect::TransitionDetection)
@@ -151,7 +170,9 @@ pub fn job_settings(job: &JobSpec, defaults: &JobDefaults) -> JobSettings {
             .build()
     };
     let audio = if passthrough {
-        AudioCodecSettings::builder().codec(AudioCodec::Passthrough).build()
+        AudioCodecSettings::builder()
+            .codec(AudioCodec::Passthrough)
+            .build()
     } else {
         AudioCodecSettings::builder()
             .codec(AudioCodec::Aac)
@@ -171,7 +192,11 @@ pub fn job_settings(job: &JobSpec, defaults: &JobDefaults) -> JobSettings {
         .container_settings(
             ContainerSettings::builder()
                 .container(ContainerType::Mp4)
-                .mp4_settings(Mp4Settings::builder().moov_placement(Mp4MoovPlacement::ProgressiveDownload).build())
+                .mp4_settings(
+                    Mp4Settings::builder()
+                        .moov_placement(Mp4MoovPlacement::ProgressiveDownload)
+                        .build(),
+                )
                 .build(),
         )
         .video_description(VideoDescription::builder().codec_settings(video).build());
@@ -179,22 +204,33 @@ pub fn job_settings(job: &JobSpec, defaults: &JobDefaults) -> JobSettings {
     // that matches nothing); unknown means "expect audio".
     if !(passthrough && job.info.audio.is_none()) {
         output = output.audio_descriptions(
-            AudioDescription::builder().audio_source_name(AUDIO_SELECTOR).codec_settings(audio).build(),
+            AudioDescription::builder()
+                .audio_source_name(AUDIO_SELECTOR)
+                .codec_settings(audio)
+                .build(),
         );
     }
     // The destination names the file: `…/video` + `.mp4`.
-    let base = job.output_key.strip_suffix(".mp4").unwrap_or(&job.output_key);
+    let base = job
+        .output_key
+        .strip_suffix(".mp4")
+        .unwrap_or(&job.output_key);
     let group = OutputGroup::builder()
         .name("File Group")
         .output_group_settings(
             OutputGroupSettings::builder()
                 .r#type(OutputGroupType::FileGroupSettings)
                 .file_group_settings(
-                    FileGroupSettings::builder().destination(format!("s3://{}/{base}", job.output_bucket)).build(),
+                    FileGroupSettings::builder()
+                        .destination(format!("s3://{}/{base}", job.output_bucket))
+                        .build(),
                 )
                 .build(),
         )
         .outputs(output.build())
         .build();
-    JobSettings::builder().inputs(input).output_groups(group).build()
+    JobSettings::builder()
+        .inputs(input)
+        .output_groups(group)
+        .build()
 }

@@ -24,13 +24,21 @@ impl BoxHeader {
         let kind: [u8; 4] = bytes.get(4..8)?.try_into().ok()?;
         let (size, header_len) = match size32 {
             0 => (None, 8),
-            1 => (Some(u64::from_be_bytes(bytes.get(8..16)?.try_into().ok()?)), 16),
+            1 => (
+                Some(u64::from_be_bytes(bytes.get(8..16)?.try_into().ok()?)),
+                16,
+            ),
             n => (Some(u64::from(n)), 8),
         };
         if size.is_some_and(|s| s < header_len) {
             return None;
         }
-        Some(BoxHeader { kind, offset, header_len, size })
+        Some(BoxHeader {
+            kind,
+            offset,
+            header_len,
+            size,
+        })
     }
 }
 
@@ -85,8 +93,12 @@ pub fn parse_moov(moov: &[u8]) -> Movie {
         ..Movie::default()
     };
     for (_, trak) in children(moov).filter(|(k, _)| k == b"trak") {
-        let Some(mdia) = child(trak, b"mdia") else { continue };
-        let Some(handler) = child(mdia, b"hdlr").and_then(|h| h.get(8..12)) else { continue };
+        let Some(mdia) = child(trak, b"mdia") else {
+            continue;
+        };
+        let Some(handler) = child(mdia, b"hdlr").and_then(|h| h.get(8..12)) else {
+            continue;
+        };
         let Some(entry) = child(mdia, b"minf")
             .and_then(|m| child(m, b"stbl"))
             .and_then(|s| child(s, b"stsd"))
@@ -122,16 +134,27 @@ fn video_entry(kind: [u8; 4], entry: &[u8]) -> VideoTrack {
             // avcC: configurationVersion, AVCProfileIndication, …: Baseline (66), Main (77),
             // Extended (88) and High (100) are 8-bit 4:2:0; High 10/4:2:2/4:4:4 are not.
             let profile = child(extensions, b"avcC").and_then(|c| c.get(1).copied());
-            (VideoCodec::H264, profile.map(|p| matches!(p, 66 | 77 | 88 | 100)))
+            (
+                VideoCodec::H264,
+                profile.map(|p| matches!(p, 66 | 77 | 88 | 100)),
+            )
         }
         b"hvc1" | b"hev1" => (VideoCodec::Hevc, None),
         b"vp09" => (VideoCodec::Vp9, None),
         b"vp08" => (VideoCodec::Vp8, None),
         b"av01" => (VideoCodec::Av1, None),
         b"mp4v" => (VideoCodec::Mpeg4, None),
-        other => (VideoCodec::Other(String::from_utf8_lossy(other).into_owned()), None),
+        other => (
+            VideoCodec::Other(String::from_utf8_lossy(other).into_owned()),
+            None,
+        ),
     };
-    VideoTrack { codec, width, height, browser_safe }
+    VideoTrack {
+        codec,
+        width,
+        height,
+        browser_safe,
+    }
 }
 
 fn audio_entry(kind: [u8; 4], entry: &[u8]) -> AudioCodec {
@@ -145,7 +168,8 @@ fn audio_entry(kind: [u8; 4], entry: &[u8]) -> AudioCodec {
                 _ => 28,
             };
             let ext = entry.get(start..).unwrap_or_default();
-            let esds = child(ext, b"esds").or_else(|| child(ext, b"wave").and_then(|w| child(w, b"esds")));
+            let esds =
+                child(ext, b"esds").or_else(|| child(ext, b"wave").and_then(|w| child(w, b"esds")));
             match esds.and_then(object_type_indication) {
                 Some(0x40 | 0x66..=0x68) => AudioCodec::Aac,
                 Some(0x69 | 0x6B) => AudioCodec::Mp3,
@@ -207,7 +231,12 @@ const HEAD_BYTES: u64 = 256 << 10;
 /// head, then 16-byte reads of box headers until the `moov`, which is read whole. An object
 /// that is not ISO base media comes back as [`Container::Other`] with no tracks, which plans
 /// a transcode. Missing object: [`Error::NotFound`].
-pub async fn probe_object<S: ObjectStore>(store: &S, bucket: &str, key: &str, size: u64) -> Result<MediaInfo> {
+pub async fn probe_object<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    key: &str,
+    size: u64,
+) -> Result<MediaInfo> {
     let unknown = |what: &str| MediaInfo {
         container: Container::Other(what.into()),
         video: None,
@@ -217,9 +246,13 @@ pub async fn probe_object<S: ObjectStore>(store: &S, bucket: &str, key: &str, si
         size,
     };
     if size < 8 {
-        return Err(Error::InvalidInput(format!("the object is {size} bytes long")));
+        return Err(Error::InvalidInput(format!(
+            "the object is {size} bytes long"
+        )));
     }
-    let head = store.get_range(bucket, key, 0, HEAD_BYTES.min(size)).await?;
+    let head = store
+        .get_range(bucket, key, 0, HEAD_BYTES.min(size))
+        .await?;
     let mut offset = 0u64;
     let mut container = None;
     let mut moov_at = None;
@@ -231,22 +264,37 @@ pub async fn probe_object<S: ObjectStore>(store: &S, bucket: &str, key: &str, si
         let header_bytes = if offset + 16 <= head.len() as u64 {
             head[offset as usize..offset as usize + 16].to_vec()
         } else {
-            store.get_range(bucket, key, offset, 16.min(size - offset)).await?
+            store
+                .get_range(bucket, key, offset, 16.min(size - offset))
+                .await?
         };
-        let Some(header) = BoxHeader::parse(&header_bytes, offset) else { break };
+        let Some(header) = BoxHeader::parse(&header_bytes, offset) else {
+            break;
+        };
         let box_size = header.size.unwrap_or(size - offset);
         let payload_start = offset + header.header_len;
         let payload_len = box_size - header.header_len;
         match &header.kind {
             b"ftyp" if offset == 0 => {
-                let ftyp = read(store, bucket, key, &head, payload_start, payload_len.min(4096)).await?;
+                let ftyp = read(
+                    store,
+                    bucket,
+                    key,
+                    &head,
+                    payload_start,
+                    payload_len.min(4096),
+                )
+                .await?;
                 container = Some(container_of_ftyp(&ftyp));
             }
             b"moov" => {
                 if payload_len > MAX_MOOV_BYTES {
                     return Ok(unknown("mp4 (index too large to inspect)"));
                 }
-                moov_at = Some((offset, read(store, bucket, key, &head, payload_start, payload_len).await?));
+                moov_at = Some((
+                    offset,
+                    read(store, bucket, key, &head, payload_start, payload_len).await?,
+                ));
             }
             b"mdat" => {
                 mdat_at.get_or_insert(offset);
@@ -276,7 +324,14 @@ pub async fn probe_object<S: ObjectStore>(store: &S, bucket: &str, key: &str, si
     })
 }
 
-async fn read<S: ObjectStore>(store: &S, bucket: &str, key: &str, head: &[u8], start: u64, len: u64) -> Result<Vec<u8>> {
+async fn read<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    key: &str,
+    head: &[u8],
+    start: u64,
+    len: u64,
+) -> Result<Vec<u8>> {
     if start + len <= head.len() as u64 {
         return Ok(head[start as usize..(start + len) as usize].to_vec());
     }
@@ -317,7 +372,9 @@ mod tests {
     #[test]
     fn esds_object_type() {
         // ES_Descriptor(ES_ID=1, no flags) > DecoderConfigDescriptor(OTI=0x40 …)
-        let esds = [0, 0, 0, 0, 0x03, 0x80, 0x80, 0x80, 0x08, 0, 1, 0, 0x04, 0x03, 0x40, 0x15, 0];
+        let esds = [
+            0, 0, 0, 0, 0x03, 0x80, 0x80, 0x80, 0x08, 0, 1, 0, 0x04, 0x03, 0x40, 0x15, 0,
+        ];
         assert_eq!(object_type_indication(&esds), Some(0x40));
         let short = [0, 0, 0, 0, 0x03, 0x06, 0, 1, 0, 0x04, 0x01, 0x6B];
         assert_eq!(object_type_indication(&short), Some(0x6B));
@@ -327,6 +384,9 @@ mod tests {
     #[test]
     fn ftyp_brands() {
         assert_eq!(container_of_ftyp(b"qt  \0\0\0\0qt  "), Container::Mov);
-        assert_eq!(container_of_ftyp(b"isom\0\0\x02\0isomiso2avc1mp41"), Container::Mp4);
+        assert_eq!(
+            container_of_ftyp(b"isom\0\0\x02\0isomiso2avc1mp41"),
+            Container::Mp4
+        );
     }
 }

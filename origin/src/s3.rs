@@ -28,7 +28,12 @@ pub struct S3Store<C> {
 
 impl<C: Clock + Clone> S3Store<C> {
     pub fn new(config: S3Config, http: reqwest::Client, clock: C) -> Self {
-        S3Store { config: Arc::new(config), http, clock, part_size: DEFAULT_PART_SIZE }
+        S3Store {
+            config: Arc::new(config),
+            http,
+            clock,
+            part_size: DEFAULT_PART_SIZE,
+        }
     }
 
     /// The part size in force: the configured one, but never below S3's 5 MiB minimum.
@@ -65,14 +70,23 @@ impl<C: Clock + Clone> S3Store<C> {
         }
     }
 
-    async fn expect_ok(&self, request: &S3Request<'_>, body: &[u8], bucket: &str, key: &str) -> Result<reqwest::Response> {
+    async fn expect_ok(
+        &self,
+        request: &S3Request<'_>,
+        body: &[u8],
+        bucket: &str,
+        key: &str,
+    ) -> Result<reqwest::Response> {
         let response = self.call(request, body).await?;
         let status = response.status().as_u16();
         if response.status().is_success() {
             return Ok(response);
         }
         if status == 404 {
-            return Err(Error::NotFound { bucket: bucket.into(), key: key.into() });
+            return Err(Error::NotFound {
+                bucket: bucket.into(),
+                key: key.into(),
+            });
         }
         let body = response.bytes().await.unwrap_or_default();
         let detail = signer::s3::xml::parse_error(&body)
@@ -94,10 +108,22 @@ impl<C: Clock + Clone> S3Store<C> {
         journal: UploadJournal<'_>,
     ) -> Result<()> {
         let (b, k) = names(bucket, key)?;
-        let create = S3Request::CreateMultipartUpload { bucket: &b, key: &k, content_type: Some(content_type) };
-        let body = self.expect_ok(&create, &[], bucket, key).await?.bytes().await.map_err(storage)?;
+        let create = S3Request::CreateMultipartUpload {
+            bucket: &b,
+            key: &k,
+            content_type: Some(content_type),
+        };
+        let body = self
+            .expect_ok(&create, &[], bucket, key)
+            .await?
+            .bytes()
+            .await
+            .map_err(storage)?;
         let upload_id = signer::s3::xml::parse_initiate_multipart_upload(&body)
-            .map_err(|e| Error::Storage { message: format!("CreateMultipartUpload answer: {e}"), retryable: false })?
+            .map_err(|e| Error::Storage {
+                message: format!("CreateMultipartUpload answer: {e}"),
+                retryable: false,
+            })?
             .upload_id;
         journal(&upload_id);
         let result = self.upload_parts(bucket, key, from, size, &upload_id).await;
@@ -107,10 +133,19 @@ impl<C: Clock + Clone> S3Store<C> {
         result
     }
 
-    async fn upload_parts(&self, bucket: &str, key: &str, from: &Path, size: u64, upload_id: &str) -> Result<()> {
+    async fn upload_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        from: &Path,
+        size: u64,
+        upload_id: &str,
+    ) -> Result<()> {
         let (b, k) = names(bucket, key)?;
         // Never more than S3's 10 000 parts, whatever the configured part size.
-        let part_size = self.part_size().max(size.div_ceil(u64::from(signer::multipart::MAX_PARTS)));
+        let part_size = self
+            .part_size()
+            .max(size.div_ceil(u64::from(signer::multipart::MAX_PARTS)));
         let mut file = tokio::fs::File::open(from).await?;
         let mut parts = Vec::new();
         let mut offset = 0u64;
@@ -132,13 +167,23 @@ impl<C: Clock + Clone> S3Store<C> {
                 .headers()
                 .get("etag")
                 .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| Error::Storage { message: "UploadPart answered without an ETag".into(), retryable: true })?
+                .ok_or_else(|| Error::Storage {
+                    message: "UploadPart answered without an ETag".into(),
+                    retryable: true,
+                })?
                 .to_string();
-            parts.push(signer::s3::xml::CompletedPart { part_number: number, etag });
+            parts.push(signer::s3::xml::CompletedPart {
+                part_number: number,
+                etag,
+            });
             offset += len;
             number += 1;
         }
-        let complete = S3Request::CompleteMultipartUpload { bucket: &b, key: &k, upload_id };
+        let complete = S3Request::CompleteMultipartUpload {
+            bucket: &b,
+            key: &k,
+            upload_id,
+        };
         let body = signer::s3::xml::complete_multipart_upload_body(&parts);
         let response = self.expect_ok(&complete, &body, bucket, key).await?;
         // S3 may answer 200 with an <Error> document when the completion fails late.
@@ -153,24 +198,42 @@ impl<C: Clock + Clone> S3Store<C> {
 
 /// Validates a bucket and key for signing (a malformed one can never succeed).
 fn names(bucket: &str, key: &str) -> Result<(BucketName, ObjectKey)> {
-    let invalid = |e: signer::Error| Error::Storage { message: format!("s3://{bucket}/{key}: {e}"), retryable: false };
-    Ok((BucketName::parse(bucket).map_err(invalid)?, ObjectKey::parse(key).map_err(invalid)?))
+    let invalid = |e: signer::Error| Error::Storage {
+        message: format!("s3://{bucket}/{key}: {e}"),
+        retryable: false,
+    };
+    Ok((
+        BucketName::parse(bucket).map_err(invalid)?,
+        ObjectKey::parse(key).map_err(invalid)?,
+    ))
 }
 
 fn storage(e: reqwest::Error) -> Error {
-    Error::Storage { message: e.to_string(), retryable: true }
+    Error::Storage {
+        message: e.to_string(),
+        retryable: true,
+    }
 }
 
 impl<C: Clock + Clone> ObjectStore for S3Store<C> {
     async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>> {
         let (b, k) = names(bucket, key)?;
-        let request = S3Request::HeadObject { bucket: &b, key: &k };
+        let request = S3Request::HeadObject {
+            bucket: &b,
+            key: &k,
+        };
         match self.expect_ok(&request, &[], bucket, key).await {
             Ok(response) => {
-                let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok());
+                let header =
+                    |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok());
                 Ok(Some(ObjectMeta {
-                    size: header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0),
-                    etag: header("etag").unwrap_or_default().trim_matches('"').to_string(),
+                    size: header("content-length")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0),
+                    etag: header("etag")
+                        .unwrap_or_default()
+                        .trim_matches('"')
+                        .to_string(),
                 }))
             }
             Err(Error::NotFound { .. }) => Ok(None),
@@ -196,7 +259,12 @@ impl<C: Clock + Clone> ObjectStore for S3Store<C> {
 
     async fn download(&self, bucket: &str, key: &str, to: &Path) -> Result<u64> {
         let (b, k) = names(bucket, key)?;
-        let request = S3Request::GetObject { bucket: &b, key: &k, response_content_disposition: None, range: None };
+        let request = S3Request::GetObject {
+            bucket: &b,
+            key: &k,
+            response_content_disposition: None,
+            range: None,
+        };
         let mut response = self.expect_ok(&request, &[], bucket, key).await?;
         let tmp = to.with_extension("part");
         let mut file = tokio::fs::File::create(&tmp).await?;
@@ -211,21 +279,39 @@ impl<C: Clock + Clone> ObjectStore for S3Store<C> {
         Ok(written)
     }
 
-    async fn upload(&self, bucket: &str, key: &str, from: &Path, content_type: &str, journal: UploadJournal<'_>) -> Result<()> {
+    async fn upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        from: &Path,
+        content_type: &str,
+        journal: UploadJournal<'_>,
+    ) -> Result<()> {
         let size = tokio::fs::metadata(from).await?.len();
         if size > self.part_size() {
-            return self.upload_multipart(bucket, key, from, size, content_type, journal).await;
+            return self
+                .upload_multipart(bucket, key, from, size, content_type, journal)
+                .await;
         }
         let body = tokio::fs::read(from).await?;
         let (b, k) = names(bucket, key)?;
-        let request = S3Request::PutObject { bucket: &b, key: &k, content_length: size, content_type };
+        let request = S3Request::PutObject {
+            bucket: &b,
+            key: &k,
+            content_length: size,
+            content_type,
+        };
         self.expect_ok(&request, &body, bucket, key).await?;
         Ok(())
     }
 
     async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
         let (b, k) = names(bucket, key)?;
-        let request = S3Request::AbortMultipartUpload { bucket: &b, key: &k, upload_id };
+        let request = S3Request::AbortMultipartUpload {
+            bucket: &b,
+            key: &k,
+            upload_id,
+        };
         match self.expect_ok(&request, &[], bucket, key).await {
             Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),
@@ -234,7 +320,10 @@ impl<C: Clock + Clone> ObjectStore for S3Store<C> {
 
     async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
         let (b, k) = names(bucket, key)?;
-        let request = S3Request::DeleteObject { bucket: &b, key: &k };
+        let request = S3Request::DeleteObject {
+            bucket: &b,
+            key: &k,
+        };
         match self.expect_ok(&request, &[], bucket, key).await {
             Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),
@@ -242,8 +331,10 @@ impl<C: Clock + Clone> ObjectStore for S3Store<C> {
     }
 
     async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<Listed>> {
-        let b = BucketName::parse(bucket)
-            .map_err(|e| Error::Storage { message: format!("bucket {bucket:?}: {e}"), retryable: false })?;
+        let b = BucketName::parse(bucket).map_err(|e| Error::Storage {
+            message: format!("bucket {bucket:?}: {e}"),
+            retryable: false,
+        })?;
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -253,9 +344,17 @@ impl<C: Clock + Clone> ObjectStore for S3Store<C> {
                 continuation_token: token.as_deref(),
                 max_keys: Some(1000),
             };
-            let body = self.expect_ok(&request, &[], bucket, prefix).await?.bytes().await.map_err(storage)?;
-            let page = signer::s3::xml::parse_list_objects_v2(&body)
-                .map_err(|e| Error::Storage { message: format!("ListObjectsV2 answer: {e}"), retryable: false })?;
+            let body = self
+                .expect_ok(&request, &[], bucket, prefix)
+                .await?
+                .bytes()
+                .await
+                .map_err(storage)?;
+            let page =
+                signer::s3::xml::parse_list_objects_v2(&body).map_err(|e| Error::Storage {
+                    message: format!("ListObjectsV2 answer: {e}"),
+                    retryable: false,
+                })?;
             out.extend(page.objects.into_iter().map(|o| Listed {
                 key: o.key,
                 size: o.size,

@@ -27,7 +27,11 @@ pub type UploadJournal<'a> = &'a (dyn Fn(&str) + Send + Sync);
 
 pub trait ObjectStore: Send + Sync {
     /// `None` when the object does not exist.
-    fn head(&self, bucket: &str, key: &str) -> impl Future<Output = Result<Option<ObjectMeta>>> + Send;
+    fn head(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<ObjectMeta>>> + Send;
     /// `len` bytes from `start`; [`crate::Error::NotFound`] when the object does not exist.
     fn get_range(
         &self,
@@ -37,7 +41,12 @@ pub trait ObjectStore: Send + Sync {
         len: u64,
     ) -> impl Future<Output = Result<Vec<u8>>> + Send;
     /// Streams the object into a local file; returns the bytes written.
-    fn download(&self, bucket: &str, key: &str, to: &Path) -> impl Future<Output = Result<u64>> + Send;
+    fn download(
+        &self,
+        bucket: &str,
+        key: &str,
+        to: &Path,
+    ) -> impl Future<Output = Result<u64>> + Send;
     /// Uploads a local file: one PUT when small, multipart (each upload id reported to
     /// `journal` first) when larger than the store's threshold.
     fn upload(
@@ -49,7 +58,12 @@ pub trait ObjectStore: Send + Sync {
         journal: UploadJournal<'_>,
     ) -> impl Future<Output = Result<()>> + Send;
     /// Aborts a multipart upload left behind by a crashed run (missing upload: fine).
-    fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> impl Future<Output = Result<()>> + Send;
+    fn abort_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Deletes an object (a missing object is no error: S3 answers 204 either way).
     fn delete(&self, bucket: &str, key: &str) -> impl Future<Output = Result<()>> + Send;
     /// Every object under `prefix` (all pages).

@@ -60,10 +60,19 @@ mod tests {
     #[test]
     fn token_is_stable_and_distinguishes_versions() {
         let a = request_token("incoming", "uploads/x/source.mp4", "abc-2");
-        assert_eq!(a, request_token("incoming", "uploads/x/source.mp4", "\"abc-2\""));
+        assert_eq!(
+            a,
+            request_token("incoming", "uploads/x/source.mp4", "\"abc-2\"")
+        );
         assert_eq!(a.len(), 40);
-        assert_ne!(a, request_token("incoming", "uploads/x/source.mp4", "abd-2"));
-        assert_ne!(a, request_token("incoming", "uploads/x/source.mov", "abc-2"));
+        assert_ne!(
+            a,
+            request_token("incoming", "uploads/x/source.mp4", "abd-2")
+        );
+        assert_ne!(
+            a,
+            request_token("incoming", "uploads/x/source.mov", "abc-2")
+        );
         assert_ne!(request_token("ab", "c", "d"), request_token("a", "bc", "d"));
     }
 }

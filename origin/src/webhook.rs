@@ -65,7 +65,9 @@ pub struct Backoff {
 
 impl Backoff {
     pub fn delay(&self, attempt: u32) -> Duration {
-        self.base.saturating_mul(1u32 << attempt.min(16)).min(self.max)
+        self.base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max)
     }
 }
 
@@ -73,7 +75,11 @@ impl Default for Backoff {
     /// Five attempts over about 15 s: within one Lambda invocation; after that the error goes
     /// back to the runtime and AWS redelivers the whole event.
     fn default() -> Self {
-        Backoff { attempts: 5, base: Duration::from_secs(1), max: Duration::from_secs(8) }
+        Backoff {
+            attempts: 5,
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(8),
+        }
     }
 }
 
@@ -112,14 +118,21 @@ impl<C: Clock> HttpWebhook<C> {
             .timeout(Duration::from_secs(30))
             .send()
             .await
-            .map_err(|e| Error::Webhook { message: format!("POST {}: {e}", self.url), retryable: true })?;
+            .map_err(|e| Error::Webhook {
+                message: format!("POST {}: {e}", self.url),
+                retryable: true,
+            })?;
         let status = response.status().as_u16();
         if response.status().is_success() {
             return Ok(());
         }
         let text = response.text().await.unwrap_or_default();
         Err(Error::Webhook {
-            message: format!("POST {} answered {status}: {}", self.url, truncate(&text, 300)),
+            message: format!(
+                "POST {} answered {status}: {}",
+                self.url,
+                truncate(&text, 300)
+            ),
             retryable: Error::status_is_retryable(status),
         })
     }
@@ -132,7 +145,11 @@ impl<C: Clock> WebhookSender for HttpWebhook<C> {
         loop {
             match self.deliver_once(&body).await {
                 Err(e) if e.is_retryable() && attempt + 1 < self.backoff.attempts => {
-                    eprintln!("origin: webhook {} attempt {}: {e}", event.event_id, attempt + 1);
+                    eprintln!(
+                        "origin: webhook {} attempt {}: {e}",
+                        event.event_id,
+                        attempt + 1
+                    );
                     tokio::time::sleep(self.backoff.delay(attempt)).await;
                     attempt += 1;
                 }
@@ -153,7 +170,11 @@ pub struct Outbox<C> {
 impl<C: Clock> Outbox<C> {
     pub fn new(dir: &Path, http: HttpWebhook<C>) -> std::io::Result<Arc<Self>> {
         std::fs::create_dir_all(dir)?;
-        Ok(Arc::new(Outbox { dir: dir.to_path_buf(), http, wake: tokio::sync::Notify::new() }))
+        Ok(Arc::new(Outbox {
+            dir: dir.to_path_buf(),
+            http,
+            wake: tokio::sync::Notify::new(),
+        }))
     }
 
     /// Events waiting for delivery, oldest first.
@@ -173,7 +194,9 @@ impl<C: Clock> Outbox<C> {
         loop {
             let mut blocked = false;
             for path in self.pending().unwrap_or_default() {
-                let Ok(body) = std::fs::read(&path) else { continue };
+                let Ok(body) = std::fs::read(&path) else {
+                    continue;
+                };
                 match self.http.deliver_once(&body).await {
                     Ok(()) => {
                         failures = 0;
@@ -192,8 +215,12 @@ impl<C: Clock> Outbox<C> {
                 }
             }
             let wait = if blocked {
-                Backoff { attempts: 0, base: Duration::from_millis(250), max: Duration::from_secs(10) }
-                    .delay(failures.saturating_sub(1))
+                Backoff {
+                    attempts: 0,
+                    base: Duration::from_millis(250),
+                    max: Duration::from_secs(10),
+                }
+                .delay(failures.saturating_sub(1))
             } else {
                 Duration::from_secs(5)
             };
@@ -205,7 +232,13 @@ impl<C: Clock> Outbox<C> {
 impl<C: Clock> WebhookSender for Outbox<C> {
     async fn send(&self, event: &JobEvent) -> Result<()> {
         let body = serde_json::to_vec(event).expect("a job event serialises");
-        let nanos = self.http.clock.now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let nanos = self
+            .http
+            .clock
+            .now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
         let id = hex::encode(&Sha256::digest(event.event_id.as_bytes())[..8]);
         let path = self.dir.join(format!("{nanos:024}-{id}.json"));
         let tmp = path.with_extension("tmp");
@@ -223,7 +256,8 @@ impl<T: WebhookSender> WebhookSender for Arc<T> {
 }
 
 pub fn unix_seconds(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -264,7 +298,10 @@ mod tests {
         );
         let failed = JobEvent {
             status: JobStatus::Failed,
-            error: Some(JobError { code: "invalid_input".into(), message: "moov atom not found".into() }),
+            error: Some(JobError {
+                code: "invalid_input".into(),
+                message: "moov atom not found".into(),
+            }),
             duration_ms: None,
             width: None,
             height: None,
@@ -279,7 +316,11 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_its_cap() {
-        let b = Backoff { attempts: 5, base: Duration::from_secs(1), max: Duration::from_secs(8) };
+        let b = Backoff {
+            attempts: 5,
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(8),
+        };
         let delays: Vec<u64> = (0..6).map(|n| b.delay(n).as_secs()).collect();
         assert_eq!(delays, [1, 2, 4, 8, 8, 8]);
     }

@@ -14,12 +14,19 @@ use origin::{Buckets, Origin, Outcome, Plan};
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
-    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap()
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
+    serde_json::from_slice(
+        &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
 }
 
 fn expected_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/expected").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/expected")
+        .join(name)
 }
 
 #[tokio::test]
@@ -28,9 +35,21 @@ async fn fixture_events_make_the_reviewed_create_job_requests() {
     let store = common::store(&weed.s3_endpoint);
     let dir = testkit::temp_dir("origin-create-job");
     // The Put fixture's upload: an MP4, H.264/AAC, index at the end → passthrough (remux).
-    let mp4 = clip(&dir, "a.mp4", "320x240", 2, &["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"]);
+    let mp4 = clip(
+        &dir,
+        "a.mp4",
+        "320x240",
+        2,
+        &["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"],
+    );
     // The multipart fixture's upload: Matroska, which the ranged probe does not read → transcode.
-    let mkv = clip(&dir, "b.mkv", "320x240", 2, &["-c:v", "mpeg4", "-c:a", "libvorbis"]);
+    let mkv = clip(
+        &dir,
+        "b.mkv",
+        "320x240",
+        2,
+        &["-c:v", "mpeg4", "-c:a", "libvorbis"],
+    );
 
     let capture = MediaConvertCapture::start(fixture("mediaconvert-create-job-response.json"));
     let aws = AwsEnv {
@@ -42,25 +61,40 @@ async fn fixture_events_make_the_reviewed_create_job_requests() {
     };
     let edge = Edge::start();
     let origin = Origin {
-        buckets: Buckets { incoming: "incoming".into(), media: "media".into() },
+        buckets: Buckets {
+            incoming: "incoming".into(),
+            media: "media".into(),
+        },
         transcoder: MediaConvert {
             client: client(&aws),
             defaults: JobDefaults {
                 role_arn: "arn:aws:iam::111122223333:role/edgevid-mediaconvert".into(),
-                queue_arn: Some("arn:aws:mediaconvert:us-east-1:111122223333:queues/Default".into()),
+                queue_arn: Some(
+                    "arn:aws:mediaconvert:us-east-1:111122223333:queues/Default".into(),
+                ),
                 qvbr_quality: 7,
                 max_bitrate: 8_000_000,
             },
             store: store.clone(),
         },
         store: store.clone(),
-        webhook: HttpWebhook::new(&edge.url, WEBHOOK_SECRET.as_bytes(), reqwest::Client::new(), SystemClock),
+        webhook: HttpWebhook::new(
+            &edge.url,
+            WEBHOOK_SECRET.as_bytes(),
+            reqwest::Client::new(),
+            SystemClock,
+        ),
         clock: SystemClock,
     };
 
     let cases = [
         ("s3-put.json", &mp4, "create-job-remux.json", Plan::Remux),
-        ("s3-complete-multipart-upload.json", &mkv, "create-job-transcode.json", Plan::Transcode),
+        (
+            "s3-complete-multipart-upload.json",
+            &mkv,
+            "create-job-transcode.json",
+            Plan::Transcode,
+        ),
     ];
     for (event_file, file, expected_file, plan) in cases {
         let mut event = fixture(event_file);
@@ -79,18 +113,42 @@ async fn fixture_events_make_the_reviewed_create_job_requests() {
         let requests = capture.requests.lock().unwrap().clone();
         assert_eq!(requests.len(), before + 1, "one CreateJob per event");
         let (method, path, headers, body) = requests.last().unwrap().clone();
-        assert_eq!((method.as_str(), path.as_str()), ("POST", "/2017-08-29/jobs"));
-        let header = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default();
-        assert!(header("authorization").starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"), "{headers:?}");
-        assert!(header("authorization").contains("/us-east-1/mediaconvert/aws4_request"), "{headers:?}");
+        assert_eq!(
+            (method.as_str(), path.as_str()),
+            ("POST", "/2017-08-29/jobs")
+        );
+        let header = |n: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        assert!(
+            header("authorization").starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"),
+            "{headers:?}"
+        );
+        assert!(
+            header("authorization").contains("/us-east-1/mediaconvert/aws4_request"),
+            "{headers:?}"
+        );
         assert_eq!(header("x-amz-security-token"), "session-token-from-lambda");
 
         let expected = expected_path(expected_file);
         if std::env::var_os("ORIGIN_UPDATE_EXPECTED").is_some() {
-            std::fs::write(&expected, serde_json::to_string_pretty(&body).unwrap() + "\n").unwrap();
+            std::fs::write(
+                &expected,
+                serde_json::to_string_pretty(&body).unwrap() + "\n",
+            )
+            .unwrap();
         }
         let reviewed: Value = serde_json::from_slice(&std::fs::read(&expected).unwrap()).unwrap();
-        assert_eq!(body, reviewed, "CreateJob body for {event_file} differs from {}", expected.display());
+        assert_eq!(
+            body,
+            reviewed,
+            "CreateJob body for {event_file} differs from {}",
+            expected.display()
+        );
 
         // The same event again (S3 delivers at least once): the same request, the same
         // ClientRequestToken, so MediaConvert answers with the first job instead of a second.
@@ -107,5 +165,8 @@ async fn fixture_events_make_the_reviewed_create_job_requests() {
 }
 
 fn event_etag(event_file: &str) -> String {
-    fixture(event_file)["Records"][0]["s3"]["object"]["eTag"].as_str().unwrap().to_string()
+    fixture(event_file)["Records"][0]["s3"]["object"]["eTag"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }

@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::{Edge, WEBHOOK_SECRET, clip, duration_s, ffprobe, put_file, stream, video_packet_hashes, wait_for};
+use common::{
+    Edge, WEBHOOK_SECRET, clip, duration_s, ffprobe, put_file, stream, video_packet_hashes,
+    wait_for,
+};
 use origin::clock::SystemClock;
 use origin::ffmpeg::{Ffmpeg, file_fast_start};
 use origin::local::{LocalConfig, RunningPipeline, Stage};
@@ -32,14 +35,24 @@ fn harness() -> &'static Harness {
     static H: OnceLock<Harness> = OnceLock::new();
     H.get_or_init(|| {
         let weed = testkit::SeaweedFs::shared();
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         let edge = Edge::start();
-        let mut ffmpeg = Ffmpeg::new(Some(testkit::tool("ffmpeg")), Some(testkit::tool("ffprobe")));
+        let mut ffmpeg = Ffmpeg::new(
+            Some(testkit::tool("ffmpeg")),
+            Some(testkit::tool("ffprobe")),
+        );
         ffmpeg.preset = "veryfast".into();
         let config = LocalConfig {
             s3: common::s3_config(&weed.s3_endpoint),
             region: testkit::S3_REGION.into(),
-            buckets: Buckets { incoming: "incoming".into(), media: "media".into() },
+            buckets: Buckets {
+                incoming: "incoming".into(),
+                media: "media".into(),
+            },
             edge_url: edge.url.clone(),
             webhook_secret: WEBHOOK_SECRET.as_bytes().to_vec(),
             state_dir: testkit::temp_dir("origin-pipeline-state"),
@@ -51,7 +64,12 @@ fn harness() -> &'static Harness {
             let _guard = rt.enter();
             origin::local::start(config).expect("start the local pipeline")
         };
-        Harness { rt, running, edge, store: common::store(&weed.s3_endpoint) }
+        Harness {
+            rt,
+            running,
+            edge,
+            store: common::store(&weed.s3_endpoint),
+        }
     })
 }
 
@@ -64,23 +82,44 @@ fn upload(file: &Path) -> String {
     let h = harness();
     let id = common::video_id();
     let ext = file.extension().unwrap().to_str().unwrap();
-    h.rt.block_on(put_file(&h.store, "incoming", &format!("uploads/{id}/source.{ext}"), file));
+    h.rt.block_on(put_file(
+        &h.store,
+        "incoming",
+        &format!("uploads/{id}/source.{ext}"),
+        file,
+    ));
     id
 }
 
 fn plan_of(id: &str) -> Plan {
     let h = harness();
-    h.running.state.jobs().into_iter().find(|r| r.spec.video_id == id).expect("a job record").spec.plan
+    h.running
+        .state
+        .jobs()
+        .into_iter()
+        .find(|r| r.spec.video_id == id)
+        .expect("a job record")
+        .spec
+        .plan
 }
 
 fn outputs_of(id: &str) -> Vec<String> {
     let h = harness();
-    h.rt.block_on(h.store.list("media", &format!("videos/{id}/"))).unwrap().into_iter().map(|o| o.key).collect()
+    h.rt.block_on(h.store.list("media", &format!("videos/{id}/")))
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key)
+        .collect()
 }
 
 fn source_exists(id: &str, ext: &str) -> bool {
     let h = harness();
-    h.rt.block_on(h.store.head("incoming", &format!("uploads/{id}/source.{ext}"))).unwrap().is_some()
+    h.rt.block_on(
+        h.store
+            .head("incoming", &format!("uploads/{id}/source.{ext}")),
+    )
+    .unwrap()
+    .is_some()
 }
 
 /// Converts one clip and checks the result as a browser would need it: H.264/AAC MP4, index
@@ -93,35 +132,75 @@ fn convert_and_check(source: &Path, expected_plan: Plan) -> (String, Value, Path
     assert_eq!(plan_of(&id), expected_plan);
     let output_key = format!("videos/{id}/video.mp4");
     assert_eq!(ready["outputKey"], output_key.as_str());
-    assert_eq!(outputs_of(&id), [output_key.clone()], "exactly one output");
+    assert_eq!(
+        outputs_of(&id),
+        std::slice::from_ref(&output_key),
+        "exactly one output"
+    );
     let ext = source.extension().unwrap().to_str().unwrap();
-    assert!(!source_exists(&id, ext), "the source is deleted after the output is verified");
+    assert!(
+        !source_exists(&id, ext),
+        "the source is deleted after the output is verified"
+    );
 
     let output = source.with_file_name(format!("{id}-output.mp4"));
-    h.rt.block_on(h.store.download("media", &output_key, &output)).unwrap();
+    h.rt.block_on(h.store.download("media", &output_key, &output))
+        .unwrap();
     let (src, out) = (ffprobe(source), ffprobe(&output));
     let video = stream(&out, "video").expect("a video stream");
     assert_eq!(video["codec_name"], "h264");
     assert_eq!(video["pix_fmt"], "yuv420p");
-    assert_eq!(stream(&out, "audio").expect("an audio stream")["codec_name"], "aac");
-    assert!(out["format"]["format_name"].as_str().unwrap().contains("mp4"));
+    assert_eq!(
+        stream(&out, "audio").expect("an audio stream")["codec_name"],
+        "aac"
+    );
+    assert!(
+        out["format"]["format_name"]
+            .as_str()
+            .unwrap()
+            .contains("mp4")
+    );
     assert_eq!(file_fast_start(&output), Some(true), "moov before mdat");
     let (d_src, d_out) = (duration_s(&src), duration_s(&out));
-    assert!((d_src - d_out).abs() <= 0.1, "duration {d_out} s vs source {d_src} s");
+    assert!(
+        (d_src - d_out).abs() <= 0.1,
+        "duration {d_out} s vs source {d_src} s"
+    );
     assert_eq!(ready["width"], video["width"]);
     assert_eq!(ready["height"], video["height"]);
     let reported = ready["durationMs"].as_u64().unwrap() as f64 / 1000.0;
-    assert!((reported - d_out).abs() <= 0.1, "reported {reported} s vs {d_out} s");
+    assert!(
+        (reported - d_out).abs() <= 0.1,
+        "reported {reported} s vs {d_out} s"
+    );
     let events = h.edge.for_video(&id);
-    assert!(events.iter().any(|e| e["status"] == "processing"), "progress was reported: {events:?}");
+    assert!(
+        events.iter().any(|e| e["status"] == "processing"),
+        "progress was reported: {events:?}"
+    );
     (id, ready, output)
 }
 
-const H264_AAC: &[&str] = &["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"];
+const H264_AAC: &[&str] = &[
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-pix_fmt",
+    "yuv420p",
+    "-c:a",
+    "aac",
+];
 
 #[test]
 fn avi_mpeg4_pcm_is_transcoded() {
-    let src = clip(&dir(), "in.avi", "320x240", 3, &["-c:v", "mpeg4", "-c:a", "pcm_s16le"]);
+    let src = clip(
+        &dir(),
+        "in.avi",
+        "320x240",
+        3,
+        &["-c:v", "mpeg4", "-c:a", "pcm_s16le"],
+    );
     convert_and_check(&src, Plan::Transcode);
 }
 
@@ -129,7 +208,11 @@ fn avi_mpeg4_pcm_is_transcoded() {
 fn mkv_h264_aac_is_remuxed() {
     let src = clip(&dir(), "in.mkv", "320x240", 3, H264_AAC);
     let (_, _, out) = convert_and_check(&src, Plan::Remux);
-    assert_eq!(video_packet_hashes(&src), video_packet_hashes(&out), "video copied, not re-encoded");
+    assert_eq!(
+        video_packet_hashes(&src),
+        video_packet_hashes(&out),
+        "video copied, not re-encoded"
+    );
 }
 
 #[test]
@@ -148,7 +231,18 @@ fn webm_vp9_opus_is_transcoded() {
         "in.webm",
         "320x240",
         3,
-        &["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k", "-c:a", "libopus"],
+        &[
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            "300k",
+            "-c:a",
+            "libopus",
+        ],
     );
     convert_and_check(&src, Plan::Transcode);
 }
@@ -156,9 +250,17 @@ fn webm_vp9_opus_is_transcoded() {
 #[test]
 fn mp4_h264_aac_with_the_index_at_the_end_is_remuxed_not_reencoded() {
     let src = clip(&dir(), "in.mp4", "320x240", 3, H264_AAC);
-    assert_eq!(file_fast_start(&src), Some(false), "ffmpeg writes moov last by default");
+    assert_eq!(
+        file_fast_start(&src),
+        Some(false),
+        "ffmpeg writes moov last by default"
+    );
     let (_, _, out) = convert_and_check(&src, Plan::Remux);
-    assert_eq!(video_packet_hashes(&src), video_packet_hashes(&out), "identical video packets");
+    assert_eq!(
+        video_packet_hashes(&src),
+        video_packet_hashes(&out),
+        "identical video packets"
+    );
 }
 
 #[test]
@@ -167,7 +269,11 @@ fn fast_start_mp4_h264_aac_is_served_as_it_is() {
     args.extend(["-movflags", "+faststart"]);
     let src = clip(&dir(), "in.mp4", "320x240", 2, &args);
     let (_, _, out) = convert_and_check(&src, Plan::Copy);
-    assert_eq!(std::fs::read(&src).unwrap(), std::fs::read(&out).unwrap(), "byte for byte");
+    assert_eq!(
+        std::fs::read(&src).unwrap(),
+        std::fs::read(&out).unwrap(),
+        "byte for byte"
+    );
 }
 
 #[test]
@@ -177,7 +283,18 @@ fn mp4_hevc_is_transcoded() {
         "in.mp4",
         "320x240",
         3,
-        &["-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1", "-x265-params", "log-level=error", "-c:a", "aac"],
+        &[
+            "-c:v",
+            "libx265",
+            "-preset",
+            "ultrafast",
+            "-tag:v",
+            "hvc1",
+            "-x265-params",
+            "log-level=error",
+            "-c:a",
+            "aac",
+        ],
     );
     let (_, _, out) = convert_and_check(&src, Plan::Transcode);
     assert_ne!(video_packet_hashes(&src), video_packet_hashes(&out));
@@ -196,7 +313,10 @@ fn a_corrupt_file_fails_with_ffprobes_reason_and_keeps_the_source() {
     assert_eq!(failed["error"]["code"], "invalid_input");
     let message = failed["error"]["message"].as_str().unwrap();
     assert!(message.starts_with("ffprobe:"), "{message}");
-    assert!(message.contains("Invalid data") || message.contains("moov atom not found"), "{message}");
+    assert!(
+        message.contains("Invalid data") || message.contains("moov atom not found"),
+        "{message}"
+    );
     assert!(source_exists(&id, "mp4"), "a failed job keeps its source");
     assert!(outputs_of(&id).is_empty());
 }
@@ -208,18 +328,47 @@ fn a_large_output_goes_up_as_a_multipart_upload() {
     // Already a fast-start H.264/AAC MP4, so the pipeline uploads it as it is.
     let path = dir().join("noisy.mp4");
     common::ffmpeg(&[
-        "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=2,noise=alls=60:allf=t",
-        "-f", "lavfi", "-i", "sine=frequency=300:duration=2",
-        "-c:v", "libx264", "-preset", "ultrafast", "-qp", "4", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-movflags", "+faststart", path.to_str().unwrap(),
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=25:duration=2,noise=alls=60:allf=t",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=300:duration=2",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-qp",
+        "4",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-movflags",
+        "+faststart",
+        path.to_str().unwrap(),
     ]);
     let size = std::fs::metadata(&path).unwrap().len();
-    assert!(size > 2 * TEST_PART_SIZE, "the clip ({size} bytes) spans several parts");
+    assert!(
+        size > 2 * TEST_PART_SIZE,
+        "the clip ({size} bytes) spans several parts"
+    );
     let (id, _, out) = convert_and_check(&path, Plan::Copy);
     assert_eq!(std::fs::metadata(&out).unwrap().len(), size);
-    let meta = h.rt.block_on(h.store.head("media", &format!("videos/{id}/video.mp4"))).unwrap().unwrap();
+    let meta =
+        h.rt.block_on(h.store.head("media", &format!("videos/{id}/video.mp4")))
+            .unwrap()
+            .unwrap();
     assert_eq!(meta.size, size);
-    let parts: u64 = meta.etag.rsplit_once('-').expect("a multipart ETag").1.parse().unwrap();
+    let parts: u64 = meta
+        .etag
+        .rsplit_once('-')
+        .expect("a multipart ETag")
+        .1
+        .parse()
+        .unwrap();
     assert_eq!(parts, size.div_ceil(TEST_PART_SIZE));
 }
 
@@ -229,13 +378,25 @@ fn a_duplicate_event_makes_one_job() {
     let src = clip(&dir(), "dup.mkv", "320x240", 2, H264_AAC);
     let id = upload(&src);
     let key = format!("uploads/{id}/source.mkv");
-    let meta = h.rt.block_on(h.store.head("incoming", &key)).unwrap().unwrap();
+    let meta =
+        h.rt.block_on(h.store.head("incoming", &key))
+            .unwrap()
+            .unwrap();
     // The same notification three times (S3 is at-least-once), besides the poller's own.
-    let object = origin::event::NewObject { region: "us-east-1", bucket: "incoming", key: &key, size: meta.size, etag: &meta.etag };
+    let object = origin::event::NewObject {
+        region: "us-east-1",
+        bucket: "incoming",
+        key: &key,
+        size: meta.size,
+        etag: &meta.etag,
+    };
     let event = origin::event::s3_event_json(&object, std::time::SystemTime::now());
     let mut job_ids = Vec::new();
     for _ in 0..3 {
-        for outcome in h.rt.block_on(h.running.origin.handle(event.clone())).unwrap() {
+        for outcome in
+            h.rt.block_on(h.running.origin.handle(event.clone()))
+                .unwrap()
+        {
             match outcome {
                 origin::Outcome::Submitted { job_id, .. } => job_ids.push(job_id),
                 // The job may already be finished and its source deleted.
@@ -249,7 +410,13 @@ fn a_duplicate_event_makes_one_job() {
     let ready = h.edge.wait_final(&id, JOB_TIMEOUT);
     assert_eq!(ready["status"], "ready");
     std::thread::sleep(Duration::from_secs(1));
-    let jobs: Vec<_> = h.running.state.jobs().into_iter().filter(|r| r.spec.video_id == id).collect();
+    let jobs: Vec<_> = h
+        .running
+        .state
+        .jobs()
+        .into_iter()
+        .filter(|r| r.spec.video_id == id)
+        .collect();
     assert_eq!(jobs.len(), 1, "one job");
     assert_eq!(outputs_of(&id).len(), 1, "one output");
     let mut ready_ids: Vec<String> = h
@@ -268,9 +435,19 @@ fn a_source_deleted_while_it_is_converted_ends_the_job_cleanly() {
     let h = harness();
     let path = dir().join("long.avi");
     common::ffmpeg(&[
-        "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=12",
-        "-f", "lavfi", "-i", "sine=frequency=300:duration=12",
-        "-c:v", "mpeg4", "-c:a", "pcm_s16le", path.to_str().unwrap(),
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=25:duration=12",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=300:duration=12",
+        "-c:v",
+        "mpeg4",
+        "-c:a",
+        "pcm_s16le",
+        path.to_str().unwrap(),
     ]);
     let id = upload(&path);
     let token = wait_for("the job to start converting", JOB_TIMEOUT, || {
@@ -281,10 +458,17 @@ fn a_source_deleted_while_it_is_converted_ends_the_job_cleanly() {
             .find(|r| r.spec.video_id == id && r.stage == Stage::Converting)
             .map(|r| r.spec.token)
     });
-    h.rt.block_on(h.store.delete("incoming", &format!("uploads/{id}/source.avi"))).unwrap();
+    h.rt.block_on(
+        h.store
+            .delete("incoming", &format!("uploads/{id}/source.avi")),
+    )
+    .unwrap();
     let failed = h.edge.wait_final(&id, JOB_TIMEOUT);
     assert_eq!(failed["status"], "failed", "{failed}");
-    assert_eq!(failed["error"]["code"], format!("mediaconvert_{}", origin::local::ERROR_SOURCE_DELETED));
+    assert_eq!(
+        failed["error"]["code"],
+        format!("mediaconvert_{}", origin::local::ERROR_SOURCE_DELETED)
+    );
     assert!(outputs_of(&id).is_empty(), "no output for a deleted source");
     let record = h.running.state.load(&token).unwrap();
     assert_eq!(record.stage, Stage::Canceled);

@@ -38,7 +38,10 @@ fn start_runner(weed: &testkit::SeaweedFs, edge: &Edge, state: &Path, log: &Path
 }
 
 fn kill_group(child: &mut Child, signal: &str) {
-    let status = Command::new("kill").args([signal, "--", &format!("-{}", child.id())]).status().unwrap();
+    let status = Command::new("kill")
+        .args([signal, "--", &format!("-{}", child.id())])
+        .status()
+        .unwrap();
     assert!(status.success());
     child.wait().unwrap();
 }
@@ -49,25 +52,55 @@ fn a_runner_killed_mid_job_redoes_it_on_restart_without_a_second_output() {
     let edge = Edge::start();
     let dir = testkit::temp_dir("origin-restart");
     let state_dir = dir.join("state");
-    let clip = common::clip(&dir, "in.avi", "640x360", 10, &["-c:v", "mpeg4", "-c:a", "pcm_s16le"]);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let clip = common::clip(
+        &dir,
+        "in.avi",
+        "640x360",
+        10,
+        &["-c:v", "mpeg4", "-c:a", "pcm_s16le"],
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let store = common::store(&weed.s3_endpoint);
     let id = common::video_id();
-    rt.block_on(put_file(&store, "incoming", &format!("uploads/{id}/source.avi"), &clip));
+    rt.block_on(put_file(
+        &store,
+        "incoming",
+        &format!("uploads/{id}/source.avi"),
+        &clip,
+    ));
 
     let mut first = start_runner(weed, &edge, &state_dir, &dir.join("first.log"));
     let state = StateDir::open(&state_dir).unwrap();
     let token = wait_for("the job to be converting", Duration::from_secs(60), || {
-        state.jobs().into_iter().find(|r| r.spec.video_id == id && r.stage == Stage::Converting).map(|r| r.spec.token)
+        state
+            .jobs()
+            .into_iter()
+            .find(|r| r.spec.video_id == id && r.stage == Stage::Converting)
+            .map(|r| r.spec.token)
     });
     // Let FFmpeg get going, then pull the plug.
     wait_for("some progress", Duration::from_secs(60), || {
-        edge.for_video(&id).iter().any(|e| e["progress"].as_u64().is_some_and(|p| p >= 10)).then_some(())
+        edge.for_video(&id)
+            .iter()
+            .any(|e| e["progress"].as_u64().is_some_and(|p| p >= 10))
+            .then_some(())
     });
     kill_group(&mut first, "-KILL");
-    assert_eq!(state.load(&token).unwrap().stage, Stage::Converting, "killed mid-conversion");
-    let before = rt.block_on(store.list("media", &format!("videos/{id}/"))).unwrap();
-    assert!(before.is_empty(), "nothing was uploaded before the kill: {before:?}");
+    assert_eq!(
+        state.load(&token).unwrap().stage,
+        Stage::Converting,
+        "killed mid-conversion"
+    );
+    let before = rt
+        .block_on(store.list("media", &format!("videos/{id}/")))
+        .unwrap();
+    assert!(
+        before.is_empty(),
+        "nothing was uploaded before the kill: {before:?}"
+    );
 
     let mut second = start_runner(weed, &edge, &state_dir, &dir.join("second.log"));
     let ready = edge.wait_final(&id, Duration::from_secs(300));
@@ -76,11 +109,21 @@ fn a_runner_killed_mid_job_redoes_it_on_restart_without_a_second_output() {
     assert!(log.contains("resumed after a restart"), "{log}");
 
     assert_eq!(ready["status"], "ready", "{ready}");
-    let outputs = rt.block_on(store.list("media", &format!("videos/{id}/"))).unwrap();
+    let outputs = rt
+        .block_on(store.list("media", &format!("videos/{id}/")))
+        .unwrap();
     assert_eq!(outputs.len(), 1, "one output: {outputs:?}");
     assert_eq!(outputs[0].key, format!("videos/{id}/video.mp4"));
     assert_eq!(state.load(&token).unwrap().stage, Stage::Done);
-    assert_eq!(state.jobs().iter().filter(|r| r.spec.video_id == id).count(), 1, "one job");
+    assert_eq!(
+        state
+            .jobs()
+            .iter()
+            .filter(|r| r.spec.video_id == id)
+            .count(),
+        1,
+        "one job"
+    );
     let ready_ids: std::collections::BTreeSet<String> = edge
         .for_video(&id)
         .iter()
@@ -88,9 +131,16 @@ fn a_runner_killed_mid_job_redoes_it_on_restart_without_a_second_output() {
         .map(|e| e["eventId"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(ready_ids.len(), 1, "one logical ready event");
-    assert!(rt.block_on(store.head("incoming", &format!("uploads/{id}/source.avi"))).unwrap().is_none());
+    assert!(
+        rt.block_on(store.head("incoming", &format!("uploads/{id}/source.avi")))
+            .unwrap()
+            .is_none()
+    );
     let out = dir.join("out.mp4");
-    rt.block_on(store.download("media", &outputs[0].key, &out)).unwrap();
+    rt.block_on(store.download("media", &outputs[0].key, &out))
+        .unwrap();
     let probe = common::ffprobe(&out);
-    assert!((common::duration_s(&probe) - common::duration_s(&common::ffprobe(&clip))).abs() <= 0.1);
+    assert!(
+        (common::duration_s(&probe) - common::duration_s(&common::ffprobe(&clip))).abs() <= 0.1
+    );
 }

@@ -19,42 +19,99 @@ async fn an_unreachable_edge_gets_the_events_later() {
     let config = LocalConfig {
         s3: common::s3_config(&weed.s3_endpoint),
         region: testkit::S3_REGION.into(),
-        buckets: Buckets { incoming: "incoming".into(), media: "media".into() },
+        buckets: Buckets {
+            incoming: "incoming".into(),
+            media: "media".into(),
+        },
         edge_url: format!("http://127.0.0.1:{port}"),
         webhook_secret: WEBHOOK_SECRET.as_bytes().to_vec(),
         state_dir: dir.join("state"),
         poll_interval: Duration::from_millis(200),
         part_size: 5 << 20,
-        ffmpeg: Ffmpeg::new(Some(testkit::tool("ffmpeg")), Some(testkit::tool("ffprobe"))),
+        ffmpeg: Ffmpeg::new(
+            Some(testkit::tool("ffmpeg")),
+            Some(testkit::tool("ffprobe")),
+        ),
     };
     let running = origin::local::start(config).unwrap();
-    let clip = common::clip(&dir, "in.webm", "320x240", 2, &["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-c:a", "libopus"]);
+    let clip = common::clip(
+        &dir,
+        "in.webm",
+        "320x240",
+        2,
+        &[
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-c:a",
+            "libopus",
+        ],
+    );
     let store = common::store(&weed.s3_endpoint);
     let id = common::video_id();
-    put_file(&store, "incoming", &format!("uploads/{id}/source.webm"), &clip).await;
+    put_file(
+        &store,
+        "incoming",
+        &format!("uploads/{id}/source.webm"),
+        &clip,
+    )
+    .await;
 
     let state = running.state.clone();
     let id2 = id.clone();
     tokio::task::spawn_blocking(move || {
         wait_for("the job to finish", Duration::from_secs(120), || {
-            state.jobs().into_iter().find(|r| r.spec.video_id == id2 && r.stage == Stage::Done).map(|_| ())
+            state
+                .jobs()
+                .into_iter()
+                .find(|r| r.spec.video_id == id2 && r.stage == Stage::Done)
+                .map(|_| ())
         })
     })
     .await
     .unwrap();
-    assert!(store.head("media", &format!("videos/{id}/video.mp4")).await.unwrap().is_some());
-    assert!(store.head("incoming", &format!("uploads/{id}/source.webm")).await.unwrap().is_none());
+    assert!(
+        store
+            .head("media", &format!("videos/{id}/video.mp4"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .head("incoming", &format!("uploads/{id}/source.webm"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     let outbox = std::fs::read_dir(running.state.outbox()).unwrap().count();
-    assert!(outbox >= 2, "progress and ready wait in the outbox ({outbox} files)");
+    assert!(
+        outbox >= 2,
+        "progress and ready wait in the outbox ({outbox} files)"
+    );
 
     // The edge comes back on the same address.
     let edge = Edge::start_on(port);
     let (edge2, id2) = (edge.clone(), id.clone());
-    let ready = tokio::task::spawn_blocking(move || edge2.wait_final(&id2, Duration::from_secs(60))).await.unwrap();
+    let ready =
+        tokio::task::spawn_blocking(move || edge2.wait_final(&id2, Duration::from_secs(60)))
+            .await
+            .unwrap();
     assert_eq!(ready["status"], "ready");
     let events = edge.for_video(&id);
-    assert_eq!(events.last().unwrap()["status"], "ready", "delivered in order: {events:?}");
-    assert!(events[..events.len() - 1].iter().all(|e| e["status"] == "processing"));
+    assert_eq!(
+        events.last().unwrap()["status"],
+        "ready",
+        "delivered in order: {events:?}"
+    );
+    assert!(
+        events[..events.len() - 1]
+            .iter()
+            .all(|e| e["status"] == "processing")
+    );
     let running_state = running.state.clone();
     tokio::task::spawn_blocking(move || {
         wait_for("an empty outbox", Duration::from_secs(10), || {

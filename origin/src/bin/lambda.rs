@@ -16,7 +16,11 @@ async fn main() -> Result<(), LambdaError> {
     let store = S3Store::new(config.s3.clone(), http.clone(), SystemClock);
     let origin = Origin {
         buckets: config.buckets.clone(),
-        transcoder: MediaConvert { client: client(&config.aws), defaults: config.job.clone(), store: store.clone() },
+        transcoder: MediaConvert {
+            client: client(&config.aws),
+            defaults: config.job.clone(),
+            store: store.clone(),
+        },
         store,
         webhook: HttpWebhook::new(&config.edge_url, &config.webhook_secret, http, SystemClock),
         clock: SystemClock,
@@ -30,7 +34,9 @@ async fn main() -> Result<(), LambdaError> {
             // Retrying cannot help: log it and let the event go.
             Err(e) => {
                 eprintln!("origin: event dropped: {e}");
-                Ok(vec![Outcome::Ignored { reason: e.to_string() }])
+                Ok(vec![Outcome::Ignored {
+                    reason: e.to_string(),
+                }])
             }
         }
     }))

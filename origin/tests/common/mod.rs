@@ -39,7 +39,10 @@ pub fn store(endpoint: &str) -> S3Store<SystemClock> {
 /// A fresh UUID v7 video id.
 pub fn video_id() -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    let ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
     let mut random = [0u8; 10];
     random[..4].copy_from_slice(&std::process::id().to_be_bytes());
     random[4..8].copy_from_slice(&N.fetch_add(1, Ordering::Relaxed).to_be_bytes());
@@ -53,7 +56,11 @@ pub fn ffmpeg(args: &[&str]) {
         .args(args)
         .output()
         .expect("run ffmpeg");
-    assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A generated clip: `seconds` of testsrc2 + a sine tone, encoded with `codec_args`.
@@ -72,20 +79,40 @@ pub fn clip(dir: &Path, name: &str, size: &str, seconds: u32, codec_args: &[&str
 /// ffprobe's JSON for a file.
 pub fn ffprobe(path: &Path) -> Value {
     let out = Command::new(testkit::tool("ffprobe"))
-        .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
         .arg(path)
         .output()
         .expect("run ffprobe");
-    assert!(out.status.success(), "ffprobe {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ffprobe {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 pub fn duration_s(probe: &Value) -> f64 {
-    probe["format"]["duration"].as_str().unwrap().parse().unwrap()
+    probe["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 pub fn stream<'a>(probe: &'a Value, kind: &str) -> Option<&'a Value> {
-    probe["streams"].as_array().unwrap().iter().find(|s| s["codec_type"] == kind)
+    probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codec_type"] == kind)
 }
 
 /// MD5 of every video packet, in order (timestamps left out): equal lists mean the video
@@ -97,7 +124,11 @@ pub fn video_packet_hashes(path: &Path) -> Vec<String> {
         .args(["-map", "0:v:0", "-c", "copy", "-f", "framemd5", "-"])
         .output()
         .expect("run ffmpeg framemd5");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| !l.starts_with('#'))
@@ -112,13 +143,19 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
         if let Some(v) = f() {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
-/// A small blocking HTTP/1.1 request reader: (method, path, headers, body).
-pub fn read_request(stream: &mut TcpStream) -> Option<(String, String, Vec<(String, String)>, Vec<u8>)> {
+/// (method, path, lower-cased headers, body).
+pub type Request<B> = (String, String, Vec<(String, String)>, B);
+
+/// A small blocking HTTP/1.1 request reader.
+pub fn read_request(stream: &mut TcpStream) -> Option<Request<Vec<u8>>> {
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -200,27 +237,51 @@ impl Edge {
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
-                let Some((method, path, headers, body)) = read_request(&mut stream) else { continue };
+                let Some((method, path, headers, body)) = read_request(&mut stream) else {
+                    continue;
+                };
                 if method != "POST" || path != "/api/internal/jobs" {
                     respond(&mut stream, 404, "{}");
                     continue;
                 }
-                let signature = headers.iter().find(|(k, _)| k == "x-signature").map(|(_, v)| v.clone());
+                let signature = headers
+                    .iter()
+                    .find(|(k, _)| k == "x-signature")
+                    .map(|(_, v)| v.clone());
                 let signature_ok = signature.as_deref().is_some_and(|s| {
-                    let t: i64 = s.strip_prefix("t=").and_then(|r| r.split(',').next()).and_then(|t| t.parse().ok()).unwrap_or(0);
-                    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
-                    (now - t).abs() <= 300 && signer::webhook::sign(WEBHOOK_SECRET.as_bytes(), t, &body) == s
+                    let t: i64 = s
+                        .strip_prefix("t=")
+                        .and_then(|r| r.split(',').next())
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(0);
+                    let now = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .unwrap()
+                        .as_secs() as i64;
+                    (now - t).abs() <= 300
+                        && signer::webhook::sign(WEBHOOK_SECRET.as_bytes(), t, &body) == s
                 });
                 let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                sink.lock().unwrap().push(Received { event, signature_ok });
+                sink.lock().unwrap().push(Received {
+                    event,
+                    signature_ok,
+                });
                 if signature_ok {
                     respond(&mut stream, 200, r#"{"success":true}"#);
                 } else {
-                    respond(&mut stream, 401, r#"{"success":false,"error":{"code":"bad_signature","message":"bad signature"}}"#);
+                    respond(
+                        &mut stream,
+                        401,
+                        r#"{"success":false,"error":{"code":"bad_signature","message":"bad signature"}}"#,
+                    );
                 }
             }
         });
-        Edge { url: format!("http://127.0.0.1:{port}"), port, events }
+        Edge {
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            events,
+        }
     }
 
     /// The events for one video, in arrival order.
@@ -239,9 +300,15 @@ impl Edge {
 
     /// Waits for a `ready` or `failed` event for the video and returns it.
     pub fn wait_final(&self, video_id: &str, timeout: Duration) -> Value {
-        wait_for(&format!("a final job event for {video_id}"), timeout, || {
-            self.for_video(video_id).into_iter().find(|e| e["status"] == "ready" || e["status"] == "failed")
-        })
+        wait_for(
+            &format!("a final job event for {video_id}"),
+            timeout,
+            || {
+                self.for_video(video_id)
+                    .into_iter()
+                    .find(|e| e["status"] == "ready" || e["status"] == "failed")
+            },
+        )
     }
 }
 
@@ -249,7 +316,7 @@ impl Edge {
 /// does (201 with the job).
 pub struct MediaConvertCapture {
     pub url: String,
-    pub requests: Arc<Mutex<Vec<(String, String, Vec<(String, String)>, Value)>>>,
+    pub requests: Arc<Mutex<Vec<Request<Value>>>>,
 }
 
 impl MediaConvertCapture {
@@ -261,7 +328,9 @@ impl MediaConvertCapture {
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
-                let Some((method, path, headers, body)) = read_request(&mut stream) else { continue };
+                let Some((method, path, headers, body)) = read_request(&mut stream) else {
+                    continue;
+                };
                 let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                 sink.lock().unwrap().push((method, path, headers, json));
                 respond(&mut stream, 201, &response.to_string());
@@ -273,5 +342,8 @@ impl MediaConvertCapture {
 
 /// Uploads a file to a bucket with the crate's own store (single PUT).
 pub async fn put_file(store: &S3Store<SystemClock>, bucket: &str, key: &str, path: &Path) {
-    store.upload(bucket, key, path, "application/octet-stream", &|_| {}).await.expect("upload");
+    store
+        .upload(bucket, key, path, "application/octet-stream", &|_| {})
+        .await
+        .expect("upload");
 }
