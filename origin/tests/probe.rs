@@ -1,0 +1,174 @@
+//! The Lambda's probe (ranged reads of the MP4 header from S3) against ffprobe, on generated
+//! files in a real SeaweedFS.
+
+mod common;
+
+use common::{clip, put_file};
+use origin::ffmpeg::Ffmpeg;
+use origin::media::{AudioCodec, Container, VideoCodec};
+use origin::mp4::probe_object;
+use origin::{Plan, plan};
+
+#[tokio::test]
+async fn ranged_reads_tell_what_ffprobe_tells() {
+    let weed = testkit::SeaweedFs::shared();
+    let store = common::store(&weed.s3_endpoint);
+    let dir = testkit::temp_dir("origin-probe");
+    let ffmpeg = Ffmpeg::new(
+        Some(testkit::tool("ffmpeg")),
+        Some(testkit::tool("ffprobe")),
+    );
+    let h264 = [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+    ];
+    let cases: Vec<(
+        &str,
+        Vec<&str>,
+        Container,
+        VideoCodec,
+        Option<AudioCodec>,
+        Plan,
+    )> = vec![
+        (
+            "end.mp4",
+            h264.to_vec(),
+            Container::Mp4,
+            VideoCodec::H264,
+            Some(AudioCodec::Aac),
+            Plan::Remux,
+        ),
+        (
+            "start.mp4",
+            [&h264[..], &["-movflags", "+faststart"]].concat(),
+            Container::Mp4,
+            VideoCodec::H264,
+            Some(AudioCodec::Aac),
+            Plan::Copy,
+        ),
+        (
+            "qt.mov",
+            [&h264[..], &["-f", "mov"]].concat(),
+            Container::Mov,
+            VideoCodec::H264,
+            Some(AudioCodec::Aac),
+            Plan::Remux,
+        ),
+        (
+            "hevc.mp4",
+            vec![
+                "-c:v",
+                "libx265",
+                "-preset",
+                "ultrafast",
+                "-tag:v",
+                "hvc1",
+                "-x265-params",
+                "log-level=error",
+                "-c:a",
+                "aac",
+            ],
+            Container::Mp4,
+            VideoCodec::Hevc,
+            Some(AudioCodec::Aac),
+            Plan::Transcode,
+        ),
+        (
+            "mp3.mp4",
+            vec![
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "libmp3lame",
+            ],
+            Container::Mp4,
+            VideoCodec::H264,
+            Some(AudioCodec::Mp3),
+            Plan::Transcode,
+        ),
+        (
+            "ten.mp4",
+            vec![
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv444p",
+                "-c:a",
+                "aac",
+            ],
+            Container::Mp4,
+            VideoCodec::H264,
+            Some(AudioCodec::Aac),
+            Plan::Transcode,
+        ),
+        (
+            "silent.mp4",
+            vec![
+                "-an",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+            ],
+            Container::Mp4,
+            VideoCodec::H264,
+            None,
+            Plan::Remux,
+        ),
+    ];
+    for (name, args, container, video, audio, expected_plan) in cases {
+        let file = clip(&dir, name, "320x240", 2, &args);
+        let size = std::fs::metadata(&file).unwrap().len();
+        let key = format!("uploads/{}/source.mp4", common::video_id());
+        put_file(&store, "incoming", &key, &file).await;
+        let ranged = probe_object(&store, "incoming", &key, size).await.unwrap();
+        let local = ffmpeg.probe(&file, size).await.unwrap();
+        assert_eq!(ranged.container, container, "{name}");
+        let v = ranged.video.as_ref().unwrap();
+        assert_eq!((&v.codec, v.width, v.height), (&video, 320, 240), "{name}");
+        assert_eq!(ranged.audio, audio, "{name}");
+        assert_eq!(plan(&ranged), expected_plan, "{name}: {ranged:?}");
+        // ffprobe agrees on everything the plan uses.
+        assert_eq!(
+            (&ranged.container, &ranged.audio, ranged.fast_start),
+            (&local.container, &local.audio, local.fast_start),
+            "{name}"
+        );
+        assert_eq!(plan(&local), expected_plan, "{name}: {local:?}");
+        let (d1, d2) = (
+            ranged.duration_ms.unwrap() as i64,
+            local.duration_ms.unwrap() as i64,
+        );
+        assert!((d1 - d2).abs() <= 100, "{name}: {d1} vs {d2} ms");
+    }
+
+    // Not ISO base media at all: unknown, so transcode (MediaConvert reads any container).
+    let mkv = clip(&dir, "x.mkv", "320x240", 1, &h264);
+    let size = std::fs::metadata(&mkv).unwrap().len();
+    put_file(&store, "incoming", "uploads/probe/x.mkv", &mkv).await;
+    let info = probe_object(&store, "incoming", "uploads/probe/x.mkv", size)
+        .await
+        .unwrap();
+    assert!(matches!(info.container, Container::Other(_)) && info.video.is_none());
+    assert_eq!(plan(&info), Plan::Transcode);
+
+    // Gone: NotFound, which the handler treats as "nothing to do".
+    let err = probe_object(&store, "incoming", "uploads/probe/missing.mp4", 1000)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, origin::Error::NotFound { .. }), "{err}");
+}
