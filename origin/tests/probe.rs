@@ -9,6 +9,16 @@ use origin::media::{AudioCodec, Container, VideoCodec};
 use origin::mp4::probe_object;
 use origin::{Plan, plan};
 
+/// (file name, encoder arguments, container, video codec, audio codec, plan).
+type Case<'a> = (
+    &'a str,
+    Vec<&'a str>,
+    Container,
+    VideoCodec,
+    Option<AudioCodec>,
+    Plan,
+);
+
 #[tokio::test]
 async fn ranged_reads_tell_what_ffprobe_tells() {
     let weed = testkit::SeaweedFs::shared();
@@ -28,14 +38,7 @@ async fn ranged_reads_tell_what_ffprobe_tells() {
         "-c:a",
         "aac",
     ];
-    let cases: Vec<(
-        &str,
-        Vec<&str>,
-        Container,
-        VideoCodec,
-        Option<AudioCodec>,
-        Plan,
-    )> = vec![
+    let cases: Vec<Case> = vec![
         (
             "end.mp4",
             h264.to_vec(),
