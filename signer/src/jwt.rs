@@ -193,7 +193,12 @@ impl JwtVerifier {
         let issued_at = claims
             .issued_at
             .ok_or_else(|| Error::JwtInvalid("no iat claim".into()))?;
-        if issued_at > now + leeway {
+        // Checked: `now` may be the last representable instant.
+        if issued_at
+            > now
+                .checked_add_signed(leeway)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        {
             return Err(Error::JwtNotYetValid);
         }
         let custom = &claims.custom;

@@ -5,9 +5,11 @@ use base64::Engine as _;
 use rsa::pkcs1::DecodeRsaPrivateKey as _;
 use rsa::pkcs8::DecodePrivateKey as _;
 use rsa::signature::{SignatureEncoding as _, Signer as _};
-use rsa::{PrivateKey as RsaPrivateKey, pkcs1v15};
+use rsa::{PrivateKey, pkcs1v15};
 
 use crate::{Error, Result};
+
+pub use edge_token::EdgeToken;
 
 /// The digest CloudFront's RSA signature is made over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,9 +51,9 @@ impl CloudFrontSigner {
         let (label, der) = pem_rfc7468::decode_vec(private_key_pem.trim().as_bytes())
             .map_err(|e| Error::InvalidKey(format!("private key PEM: {e}")))?;
         let key = match label {
-            "RSA PRIVATE KEY" => RsaPrivateKey::from_pkcs1_der(&der)
+            "RSA PRIVATE KEY" => PrivateKey::from_pkcs1_der(&der)
                 .map_err(|e| Error::InvalidKey(format!("PKCS#1 RSA key: {e}")))?,
-            "PRIVATE KEY" => RsaPrivateKey::from_pkcs8_der(&der)
+            "PRIVATE KEY" => PrivateKey::from_pkcs8_der(&der)
                 .map_err(|e| Error::InvalidKey(format!("PKCS#8 RSA key: {e}")))?,
             other => {
                 return Err(Error::InvalidKey(format!(
@@ -259,7 +261,7 @@ mod tests {
     use super::*;
     use crate::ids::ObjectKey;
 
-    // A throwaway 1024-bit key (small to keep the test fast; CloudFront wants 2048).
+    // A throwaway 2048-bit test key, in both PEM encodings.
     const PKCS8_PEM: &str = include_str!("../tests/fixtures/cloudfront_test_key_pkcs8.pem");
     const PKCS1_PEM: &str = include_str!("../tests/fixtures/cloudfront_test_key_pkcs1.pem");
 
