@@ -640,6 +640,15 @@ fn deploy(artifacts: &Artifacts) -> Result<(), String> {
     let wrangler = Toml::parse(&read("wrangler.toml")?);
     let production = ProductionConfig::read(&wrangler)?;
     let stack = std::env::var("EDGEVID_STACK").unwrap_or_else(|_| "edgevid".into());
+    // The stack name is part of the bucket names, which S3 wants lowercase.
+    if !stack
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(format!(
+            "EDGEVID_STACK `{stack}` must be lowercase letters, digits and dashes"
+        ));
+    }
     let secrets_from_env = production.secrets_from_env()?;
 
     // AWS: the artifacts bucket, the zip, then the main stack.
