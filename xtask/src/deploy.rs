@@ -1051,6 +1051,20 @@ required = [
     }
 
     #[test]
+    fn the_committed_production_config_is_refused_until_filled_in() {
+        let toml = Toml::parse(&read("wrangler.toml").unwrap());
+        let refusal = ProductionConfig::read(&toml).err().unwrap();
+        assert!(refusal.contains(PLACEHOLDER_DOMAIN), "{refusal}");
+        let with_domain = read("wrangler.toml")
+            .unwrap()
+            .replace("video.example.com", "video.example.org");
+        let refusal = ProductionConfig::read(&Toml::parse(&with_domain))
+            .err()
+            .unwrap();
+        assert!(refusal.contains("database_id"), "{refusal}");
+    }
+
+    #[test]
     fn a_checkov_skip_needs_a_reason() {
         let template = "
     Metadata:
