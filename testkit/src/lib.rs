@@ -293,8 +293,7 @@ pub struct SeaweedFs {
     /// The filer's HTTP port (metadata, `weed filer.meta.tail`).
     pub filer_port: u16,
     pub dir: PathBuf,
-    // Held for its Drop, which stops the server.
-    _process: Supervised,
+    process: Supervised,
 }
 
 impl SeaweedFs {
@@ -400,8 +399,14 @@ impl SeaweedFs {
             s3_port: s3,
             filer_port: filer,
             dir,
-            _process: process,
+            process,
         })
+    }
+}
+
+impl SeaweedFs {
+    pub fn is_running(&self) -> bool {
+        self.process.is_running()
     }
 }
 

@@ -4,8 +4,10 @@
 //! progress output), then runs. std only, so it builds in seconds on a fresh clone.
 
 mod deploy;
+mod dev;
 mod run;
 mod setup;
+mod stack;
 mod test;
 
 use std::process::ExitCode;
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     };
     let result = match command {
         "test" => test::run(rest),
+        "dev" => dev::run(rest),
         "deploy" => deploy::run(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");

