@@ -176,6 +176,23 @@ impl Report {
         }
     }
 
+    /// Adds the counts from node's test runner (`ℹ pass N` / `# pass N` closing lines).
+    pub fn count_node_tests(&mut self, output: &str) {
+        for line in output.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if let [marker, kind, n] = words[..]
+                && (marker == "ℹ" || marker == "#")
+                && let Ok(n) = n.parse::<u64>()
+            {
+                match kind {
+                    "pass" => self.tests_passed += n,
+                    "fail" => self.tests_failed += n,
+                    _ => {}
+                }
+            }
+        }
+    }
+
     pub fn ok(&self) -> bool {
         self.steps.iter().all(|(_, r, _)| r.is_ok())
     }
