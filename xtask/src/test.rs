@@ -70,7 +70,7 @@ fn checks_and_suites(report: &mut Report) {
     crate::deploy::checks(report);
     report.step(
         "end to end: the API in workerd, the web app in Chromium",
-        |report| end_to_end(report),
+        end_to_end,
     );
 }
 
