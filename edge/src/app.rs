@@ -7,7 +7,7 @@ use crate::ports::Platform;
 use crate::respond::{self, Body, Reply};
 use crate::routes::{self, Endpoint, Match};
 use crate::storage::Storage;
-use crate::{auth, jobs, videos};
+use crate::{auth, bench, jobs, videos};
 use http::header::{self, HeaderValue};
 use http::{Method, Request, StatusCode};
 use serde::de::DeserializeOwned;
@@ -190,6 +190,7 @@ impl<P: Platform> App<P> {
             }
             Endpoint::SignIn => auth::sign_in(self, &ctx).await,
             Endpoint::JobEvent => jobs::receive(self, &ctx).await,
+            Endpoint::Bench => bench::run(self, &ctx),
             Endpoint::Media => videos::media(self, &ctx),
             Endpoint::CreateUser => {
                 let caller = self.caller(&ctx)?;

@@ -64,6 +64,8 @@ pub struct Config {
     pub upload_url_ttl: Duration,
     pub single_put_max_bytes: u64,
     pub max_upload_bytes: u64,
+    /// DEV_BENCH_ROUTES=1 (development only): `GET /api/internal/bench` answers.
+    pub bench_routes: bool,
 }
 
 impl Config {
@@ -186,6 +188,13 @@ impl Config {
             ));
         }
 
+        let bench_routes = matches!(get("DEV_BENCH_ROUTES").as_deref(), Some("1" | "true"));
+        if bench_routes && environment == Environment::Production {
+            return Err(Error::Config(
+                "DEV_BENCH_ROUTES is for development only".into(),
+            ));
+        }
+
         Ok(Config {
             environment,
             s3,
@@ -208,6 +217,7 @@ impl Config {
             upload_url_ttl: Duration::from_secs(number("UPLOAD_URL_TTL_SECONDS", 3600)?),
             single_put_max_bytes,
             max_upload_bytes,
+            bench_routes,
         })
     }
 }

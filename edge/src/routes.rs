@@ -19,6 +19,8 @@ pub enum Endpoint {
     Playback,
     CreateUser,
     JobEvent,
+    /// Development only: times signing operations inside the Worker.
+    Bench,
     /// `PLAYBACK_MODE=edge`: the token in the path authorizes the read.
     Media,
 }
@@ -62,6 +64,7 @@ pub const ROUTES: &[Route] = &[
     route(Method::GET, "/api/videos/{id}/playback", Endpoint::Playback),
     route(Method::POST, "/api/users", Endpoint::CreateUser),
     route(Method::POST, "/api/internal/jobs", Endpoint::JobEvent),
+    route(Method::GET, "/api/internal/bench", Endpoint::Bench),
     route(Method::GET, "/media/{token}/{*key}", Endpoint::Media),
     route(Method::HEAD, "/media/{token}/{*key}", Endpoint::Media),
 ];

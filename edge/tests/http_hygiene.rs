@@ -169,3 +169,52 @@ async fn server_failures_say_nothing_about_internals() {
         .await;
     assert_eq!(list.json()["videos"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn the_bench_route_exists_only_when_turned_on_in_development() {
+    let off = TestApp::new();
+    let answer = off
+        .call(
+            Method::GET,
+            "/api/internal/bench?op=presign&n=1",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+
+    let on = TestApp::with(|s| {
+        s.insert("DEV_BENCH_ROUTES".into(), "1".into());
+    });
+    for op in ["presign", "verify", "none"] {
+        let answer = on
+            .call(
+                Method::GET,
+                &format!("/api/internal/bench?op={op}&n=3"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{op}");
+        assert_eq!(answer.json()["n"], 3);
+    }
+    let bad = on
+        .call(
+            Method::GET,
+            "/api/internal/bench?op=presign&n=1000001",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    let settings = |env: &str| {
+        let weed = testkit::SeaweedFs::shared();
+        let mut s = common::dev_settings(weed);
+        s.insert("ENVIRONMENT".into(), env.into());
+        s.insert("DEV_BENCH_ROUTES".into(), "1".into());
+        edge::config::Config::from_lookup(|name| s.get(name).cloned())
+    };
+    assert!(settings("production").is_err(), "never in production");
+    assert!(settings("development").is_ok());
+}

@@ -1,0 +1,66 @@
+//! `GET /api/internal/bench?op=presign|verify|none&n=N`: runs one signing operation N times
+//! inside the Worker, so that `cargo xtask bench` can time it in workerd from outside (Workers'
+//! clocks do not advance during computation). Development only, and only with DEV_BENCH_ROUTES=1.
+
+use crate::app::{App, Ctx};
+use crate::error::{Error, Result};
+use crate::ports::Platform;
+use crate::respond::{self, Reply};
+use http::StatusCode;
+use signer::ids::{BucketName, Email, ObjectKey, Role, UserId, VideoContainer, VideoId};
+use signer::s3::S3Request;
+use std::hint::black_box;
+use std::time::Duration;
+
+const MAX_ITERATIONS: u32 = 100_000;
+
+pub fn run<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> {
+    if !app.config.bench_routes {
+        return Err(Error::not_found("route"));
+    }
+    let n: u32 = ctx
+        .query("n")
+        .and_then(|n| n.parse().ok())
+        .filter(|n| *n <= MAX_ITERATIONS)
+        .ok_or_else(|| Error::invalid(format!("n must be 0 to {MAX_ITERATIONS}")))?;
+    let op = ctx.query("op").unwrap_or_default();
+    match op.as_str() {
+        "presign" => {
+            let bucket: &BucketName = &app.config.incoming_bucket;
+            let id = VideoId::new(0, [7; 10]);
+            let key = ObjectKey::source(&id, &VideoContainer::Mkv);
+            for i in 0..n {
+                let request = S3Request::UploadPart {
+                    bucket,
+                    key: &key,
+                    upload_id: "2~bench-upload-id",
+                    part_number: u16::try_from(i % 10_000 + 1).unwrap_or(1),
+                    content_length: 8 * 1024 * 1024,
+                };
+                black_box(
+                    app.config
+                        .s3
+                        .presign(&request, ctx.now, Duration::from_secs(3600))?,
+                );
+            }
+        }
+        "verify" => {
+            let user = UserId::new(0, [1; 10]);
+            let email = Email::parse("bench@example.com")?;
+            let (token, _) =
+                app.config
+                    .jwt
+                    .issue(&user, &email, Role::Member, "bench", ctx.now_secs(), 3600)?;
+            let verifier = app.config.jwt.verifier();
+            for _ in 0..n {
+                black_box(verifier.verify(black_box(&token), ctx.now_secs(), 30)?);
+            }
+        }
+        "none" => {}
+        _ => return Err(Error::invalid("op must be presign, verify or none")),
+    }
+    Ok(respond::success(
+        StatusCode::OK,
+        serde_json::json!({ "op": op, "n": n }),
+    ))
+}
