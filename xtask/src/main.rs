@@ -3,6 +3,7 @@
 //! Every subcommand first makes sure the tools it needs are installed (idempotently, with
 //! progress output), then runs. std only, so it builds in seconds on a fresh clone.
 
+mod bench;
 mod deploy;
 mod dev;
 mod run;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
     let result = match command {
         "test" => test::run(rest),
         "dev" => dev::run(rest),
+        "bench" => bench::run(rest),
         "deploy" => deploy::run(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");

@@ -23,6 +23,8 @@ pub enum Need {
     Ffmpeg,
     /// Debian's Chromium (the browser tests).
     Chromium,
+    /// wrk, the HTTP load generator of `cargo xtask bench`.
+    Wrk,
     /// The aarch64 Linux target that `cargo lambda build --arm64` compiles the origin for.
     LambdaTarget,
     /// checkov in a venv of its own (.venv/checkov): it pins a botocore that
@@ -43,6 +45,7 @@ pub fn ensure(needs: &[Need]) -> Result<(), String> {
             Need::PythonVenv => ensure_venv()?,
             Need::Ffmpeg => ensure_debian_packages(&[("ffmpeg", "ffmpeg"), ("ffprobe", "ffmpeg")])?,
             Need::Chromium => ensure_debian_packages(&[("chromium", "chromium")])?,
+            Need::Wrk => ensure_debian_packages(&[("wrk", "wrk")])?,
             Need::LambdaTarget => ensure_rustup_target("aarch64-unknown-linux-gnu")?,
             Need::Checkov => ensure_python_env(
                 &root().join(".venv/checkov"),
