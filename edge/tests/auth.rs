@@ -319,15 +319,8 @@ async fn seeded_bcrypt_users_sign_in() {
 }
 
 fn bcrypt_hash_from_python(password: &str) -> String {
-    let out = std::process::Command::new(testkit::python())
-        .args(["-c", "import bcrypt,sys; print(bcrypt.hashpw(sys.argv[1].encode(), bcrypt.gensalt(10)).decode())"])
-        .arg(password)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    let script = "import bcrypt,sys; print(bcrypt.hashpw(sys.argv[1].encode(), bcrypt.gensalt(10)).decode())";
+    testkit::python_output(script, &[password])
+        .trim()
+        .to_string()
 }

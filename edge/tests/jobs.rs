@@ -13,21 +13,6 @@ async fn video_of(app: &TestApp, token: &str, id: &str) -> Value {
         .clone()
 }
 
-async fn signed_with(app: &TestApp, secret: &str, timestamp: i64, body: &Value) -> common::Answer {
-    let body = body.to_string().into_bytes();
-    let signature = signer::webhook::sign(secret.as_bytes(), timestamp, &body);
-    app.request(
-        Method::POST,
-        "/api/internal/jobs",
-        &[
-            ("content-type", "application/json"),
-            ("x-signature", &signature),
-        ],
-        body,
-    )
-    .await
-}
-
 #[tokio::test]
 async fn unsigned_badly_signed_and_stale_events_are_401() {
     let app = TestApp::new();
@@ -44,17 +29,23 @@ async fn unsigned_badly_signed_and_stale_events_are_401() {
     assert_eq!(unsigned.code(), "invalid_signature");
 
     let now = app.now_secs();
-    let wrong_key = signed_with(&app, "another-secret", now, &event).await;
+    let wrong_key = app.job_event_signed("another-secret", now, &event).await;
     assert_eq!(wrong_key.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong_key.code(), "invalid_signature");
 
-    let stale = signed_with(&app, WEBHOOK_SECRET, now - 301, &event).await;
+    let stale = app
+        .job_event_signed(WEBHOOK_SECRET, now - 301, &event)
+        .await;
     assert_eq!(stale.status, StatusCode::UNAUTHORIZED);
     assert_eq!(stale.code(), "signature_expired");
-    let future = signed_with(&app, WEBHOOK_SECRET, now + 301, &event).await;
+    let future = app
+        .job_event_signed(WEBHOOK_SECRET, now + 301, &event)
+        .await;
     assert_eq!(future.status, StatusCode::UNAUTHORIZED);
 
-    let edge_of_window = signed_with(&app, WEBHOOK_SECRET, now - 299, &event).await;
+    let edge_of_window = app
+        .job_event_signed(WEBHOOK_SECRET, now - 299, &event)
+        .await;
     assert_eq!(edge_of_window.status, StatusCode::OK);
 
     // The signature covers the body: another body under the same header is refused.

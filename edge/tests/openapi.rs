@@ -20,17 +20,8 @@ ops = [[m.upper(), p] for p, item in doc["paths"].items() for m in item
 print(json.dumps({"openapi": doc["openapi"], "ops": ops}))
 "#;
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.yaml");
-    let out = std::process::Command::new(testkit::python())
-        .args(["-c", script])
-        .arg(&path)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "the document is invalid:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = testkit::python_output(script, &[path.to_str().expect("UTF-8 path")]);
+    let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(parsed["openapi"], "3.1.0");
     parsed["ops"]
         .as_array()

@@ -7,8 +7,8 @@ use common::TestApp;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use signer::ids::{BucketName, ObjectKey};
-use signer::s3::{Addressing, Credentials, S3Config, S3Request};
-use std::time::{Duration, SystemTime};
+use signer::s3::S3Request;
+use std::time::Duration;
 
 const MIB: u64 = 1024 * 1024;
 
@@ -26,63 +26,6 @@ fn headers_of(upload: &Value) -> Vec<(String, String)> {
         .iter()
         .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
         .collect()
-}
-
-/// Our own signed S3 calls, to look at the buckets directly.
-fn s3(app: &TestApp) -> S3Config {
-    S3Config {
-        endpoint: app.weed.s3_endpoint.clone(),
-        region: testkit::S3_REGION.into(),
-        addressing: Addressing::Path,
-        credentials: Credentials {
-            access_key_id: testkit::S3_ACCESS_KEY.into(),
-            secret_access_key: testkit::S3_SECRET_KEY.into(),
-            session_token: None,
-        },
-    }
-}
-
-async fn object_exists(app: &TestApp, bucket: &str, key: &str) -> bool {
-    let bucket = BucketName::parse(bucket).unwrap();
-    let key = ObjectKey::parse(key).unwrap();
-    let request = s3(app)
-        .sign(
-            &S3Request::HeadObject {
-                bucket: &bucket,
-                key: &key,
-            },
-            Vec::new(),
-            SystemTime::now(),
-        )
-        .unwrap();
-    let request = reqwest::Request::try_from(request.map(reqwest::Body::from)).unwrap();
-    app.http
-        .execute(request)
-        .await
-        .unwrap()
-        .status()
-        .is_success()
-}
-
-async fn put_object(app: &TestApp, bucket: &str, key: &str, body: &[u8]) {
-    let bucket = BucketName::parse(bucket).unwrap();
-    let key = ObjectKey::parse(key).unwrap();
-    let presigned = s3(app)
-        .presign(
-            &S3Request::PutObject {
-                bucket: &bucket,
-                key: &key,
-                content_length: body.len() as u64,
-                content_type: "video/mp4",
-            },
-            SystemTime::now(),
-            Duration::from_secs(60),
-        )
-        .unwrap();
-    let (status, _) = app
-        .put(&presigned.url, &presigned.headers, body.to_vec())
-        .await;
-    assert_eq!(status, 200);
 }
 
 #[tokio::test]
@@ -154,7 +97,10 @@ async fn small_file_uploads_with_one_presigned_put_bound_to_its_size() {
         .await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json()["video"]["status"], "processing");
-    assert!(object_exists(&app, "incoming", &format!("uploads/{id}/source.mp4")).await);
+    assert!(
+        app.object_exists("incoming", &format!("uploads/{id}/source.mp4"))
+            .await
+    );
 }
 
 #[tokio::test]
@@ -390,7 +336,10 @@ async fn large_file_uploads_in_parts_and_resumes_from_list_parts() {
         String::from_utf8_lossy(&done.body)
     );
     assert_eq!(done.json()["video"]["status"], "processing");
-    assert!(object_exists(&app, "incoming", &format!("uploads/{id}/source.mkv")).await);
+    assert!(
+        app.object_exists("incoming", &format!("uploads/{id}/source.mkv"))
+            .await
+    );
 
     // The upload is closed now.
     let late = app
@@ -498,25 +447,15 @@ async fn abort_removes_the_upload_and_the_row() {
     // S3 no longer knows the upload.
     let bucket = BucketName::parse("incoming").unwrap();
     let key = ObjectKey::parse(&format!("uploads/{id}/source.webm")).unwrap();
-    let request = s3(&app)
-        .sign(
-            &S3Request::ListParts {
-                bucket: &bucket,
-                key: &key,
-                upload_id: &upload_id,
-                part_number_marker: None,
-            },
-            Vec::new(),
-            SystemTime::now(),
-        )
-        .unwrap();
     let status = app
-        .http
-        .execute(reqwest::Request::try_from(request.map(reqwest::Body::from)).unwrap())
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status.as_u16(), 404);
+        .s3_status(&S3Request::ListParts {
+            bucket: &bucket,
+            key: &key,
+            upload_id: &upload_id,
+            part_number_marker: None,
+        })
+        .await;
+    assert_eq!(status, 404);
 
     // A single-PUT upload aborts too; a finished one cannot.
     let single = app.create_video(&token, "small.mp4", 10).await;
@@ -538,7 +477,10 @@ async fn abort_removes_the_upload_and_the_row() {
         )
         .await;
     assert_eq!(aborted.status, StatusCode::OK);
-    assert!(!object_exists(&app, "incoming", &format!("uploads/{single_id}/source.mp4")).await);
+    assert!(
+        !app.object_exists("incoming", &format!("uploads/{single_id}/source.mp4"))
+            .await
+    );
 
     let finished = app.uploaded_video(&token, vec![3; 100]).await;
     let refused = app
@@ -677,7 +619,8 @@ async fn delete_removes_every_object_in_both_buckets_then_the_row_and_is_idempot
     let id = app.uploaded_video(&owner, vec![5; 300]).await;
     // What a finished conversion leaves in media.
     for name in ["video.mp4", "thumb.jpg", "hls/index.m3u8"] {
-        put_object(&app, "media", &format!("videos/{id}/{name}"), b"output").await;
+        app.put_object("media", &format!("videos/{id}/{name}"), b"output")
+            .await;
     }
     let stranger = app.member("stranger@example.com").await;
     let path = format!("/api/videos/{id}");
@@ -690,10 +633,14 @@ async fn delete_removes_every_object_in_both_buckets_then_the_row_and_is_idempot
 
     let deleted = app.call(Method::DELETE, &path, Some(&owner), None).await;
     assert_eq!(deleted.status, StatusCode::OK);
-    assert!(!object_exists(&app, "incoming", &format!("uploads/{id}/source.mp4")).await);
+    assert!(
+        !app.object_exists("incoming", &format!("uploads/{id}/source.mp4"))
+            .await
+    );
     for name in ["video.mp4", "thumb.jpg", "hls/index.m3u8"] {
         assert!(
-            !object_exists(&app, "media", &format!("videos/{id}/{name}")).await,
+            !app.object_exists("media", &format!("videos/{id}/{name}"))
+                .await,
             "{name}"
         );
     }
@@ -735,12 +682,7 @@ async fn playback_is_409_until_ready_then_a_presigned_get_that_honours_range() {
     assert_eq!(early.code(), "not_ready");
 
     let mp4: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
-    put_object(&app, "media", &format!("videos/{id}/video.mp4"), &mp4).await;
-    let ready = app
-        .job_event(&json!({ "eventId": format!("{id}-ready"), "videoId": id, "status": "ready",
-            "outputKey": format!("videos/{id}/video.mp4"), "durationMs": 4000, "width": 1280, "height": 720 }))
-        .await;
-    assert_eq!(ready.status, StatusCode::OK);
+    app.finish_conversion(&id, &mp4).await;
 
     let answer = app.call(Method::GET, &path, Some(&token), None).await;
     assert_eq!(answer.status, StatusCode::OK);
@@ -769,12 +711,7 @@ async fn edge_mode_streams_through_the_worker_with_range_and_refuses_bad_tokens(
     let token = app.admin().await;
     let id = app.uploaded_video(&token, vec![1; 64]).await;
     let mp4: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
-    put_object(&app, "media", &format!("videos/{id}/video.mp4"), &mp4).await;
-    app.job_event(
-        &json!({ "eventId": format!("{id}-ready"), "videoId": id, "status": "ready",
-        "outputKey": format!("videos/{id}/video.mp4") }),
-    )
-    .await;
+    app.finish_conversion(&id, &mp4).await;
 
     let body = app
         .call(
@@ -846,11 +783,7 @@ async fn cloudfront_mode_signs_urls_on_the_distribution() {
     });
     let token = app.admin().await;
     let id = app.uploaded_video(&token, vec![1; 64]).await;
-    app.job_event(
-        &json!({ "eventId": format!("{id}-ready"), "videoId": id, "status": "ready",
-        "outputKey": format!("videos/{id}/video.mp4") }),
-    )
-    .await;
+    app.finish_conversion(&id, b"mp4").await;
     let body = app
         .call(
             Method::GET,
@@ -879,14 +812,5 @@ fn rsa_private_key_pem() -> String {
         from cryptography.hazmat.primitives import serialization as s\n\
         k = rsa.generate_private_key(public_exponent=65537, key_size=2048)\n\
         print(k.private_bytes(s.Encoding.PEM, s.PrivateFormat.TraditionalOpenSSL, s.NoEncryption()).decode())";
-    let out = std::process::Command::new(testkit::python())
-        .args(["-c", script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    testkit::python_output(script, &[])
 }

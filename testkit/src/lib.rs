@@ -76,6 +76,23 @@ pub fn python() -> PathBuf {
     }
 }
 
+/// Runs a Python script in the project venv with `args`; its stdout. Panics with its stderr
+/// when it fails: an oracle that cannot run must fail the test.
+pub fn python_output(script: &str, args: &[&str]) -> String {
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("run the venv's python");
+    assert!(
+        out.status.success(),
+        "python failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("python printed UTF-8")
+}
+
 /// A TCP port that was free on 127.0.0.1 a moment ago.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -8,6 +8,8 @@ use edge::platform::native::{NativeClock, NativePlatform, Reqwest, Sqlite};
 use edge::ports::Platform;
 use http::{Method, StatusCode};
 use serde_json::Value;
+use signer::ids::{BucketName, ObjectKey};
+use signer::s3::{Addressing, Credentials, S3Config, S3Request};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 use testkit::SeaweedFs;
@@ -67,6 +69,17 @@ impl Answer {
             .as_str()
             .expect("error.code")
             .to_string()
+    }
+
+    /// Asserts the status (showing the body when it differs) and hands the answer on.
+    pub fn expect(self, status: StatusCode) -> Answer {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -161,13 +174,8 @@ impl TestApp {
                 None,
                 Some(serde_json::json!({ "email": email, "password": password })),
             )
-            .await;
-        assert_eq!(
-            answer.status,
-            StatusCode::OK,
-            "sign in: {}",
-            String::from_utf8_lossy(&answer.body)
-        );
+            .await
+            .expect(StatusCode::OK);
         answer.json()["token"].as_str().expect("token").to_string()
     }
 
@@ -178,20 +186,15 @@ impl TestApp {
     /// A new member (created by the admin) and their token.
     pub async fn member(&self, email: &str) -> String {
         let admin = self.admin().await;
-        let answer = self
+        self
             .call(
                 Method::POST,
                 "/api/users",
                 Some(&admin),
                 Some(serde_json::json!({ "email": email, "password": "member-password", "role": "member" })),
             )
-            .await;
-        assert_eq!(
-            answer.status,
-            StatusCode::CREATED,
-            "{}",
-            String::from_utf8_lossy(&answer.body)
-        );
+            .await
+            .expect(StatusCode::CREATED);
         self.sign_in(email, "member-password").await
     }
 
@@ -204,13 +207,8 @@ impl TestApp {
                 Some(token),
                 Some(serde_json::json!({ "fileName": file_name, "fileSize": size, "fileType": "video/mp4" })),
             )
-            .await;
-        assert_eq!(
-            answer.status,
-            StatusCode::CREATED,
-            "{}",
-            String::from_utf8_lossy(&answer.body)
-        );
+            .await
+            .expect(StatusCode::CREATED);
         answer.json()
     }
 
@@ -251,28 +249,27 @@ impl TestApp {
             .await;
         assert_eq!(status, 200);
         let id = created["video"]["id"].as_str().expect("id").to_string();
-        let done = self
-            .call(
-                Method::POST,
-                &format!("/api/videos/{id}/complete"),
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(
-            done.status,
-            StatusCode::OK,
-            "{}",
-            String::from_utf8_lossy(&done.body)
-        );
+        self.call(
+            Method::POST,
+            &format!("/api/videos/{id}/complete"),
+            Some(token),
+            None,
+        )
+        .await
+        .expect(StatusCode::OK);
         id
     }
 
     /// Sends a signed job event as the origin does.
     pub async fn job_event(&self, event: &Value) -> Answer {
+        self.job_event_signed(WEBHOOK_SECRET, self.now_secs(), event)
+            .await
+    }
+
+    /// Sends a job event signed with `secret` at `timestamp`.
+    pub async fn job_event_signed(&self, secret: &str, timestamp: i64, event: &Value) -> Answer {
         let body = event.to_string().into_bytes();
-        let now = self.now_secs();
-        let signature = signer::webhook::sign(WEBHOOK_SECRET.as_bytes(), now, &body);
+        let signature = signer::webhook::sign(secret.as_bytes(), timestamp, &body);
         self.request(
             Method::POST,
             "/api/internal/jobs",
@@ -283,5 +280,72 @@ impl TestApp {
             body,
         )
         .await
+    }
+
+    /// Our own S3 access, with the dev identity, to look into the buckets directly.
+    fn s3(&self) -> S3Config {
+        S3Config {
+            endpoint: self.weed.s3_endpoint.clone(),
+            region: testkit::S3_REGION.into(),
+            addressing: Addressing::Path,
+            credentials: Credentials {
+                access_key_id: testkit::S3_ACCESS_KEY.into(),
+                secret_access_key: testkit::S3_SECRET_KEY.into(),
+                session_token: None,
+            },
+        }
+    }
+
+    /// Signs `request` with the dev identity, sends it to SeaweedFS, returns the status.
+    pub async fn s3_status(&self, request: &S3Request<'_>) -> u16 {
+        let signed = self
+            .s3()
+            .sign(request, Vec::new(), SystemTime::now())
+            .expect("sign");
+        let signed = reqwest::Request::try_from(signed.map(reqwest::Body::from)).expect("request");
+        self.http
+            .execute(signed)
+            .await
+            .expect("S3 answers")
+            .status()
+            .as_u16()
+    }
+
+    pub async fn object_exists(&self, bucket: &str, key: &str) -> bool {
+        let bucket = BucketName::parse(bucket).unwrap();
+        let key = ObjectKey::parse(key).unwrap();
+        self.s3_status(&S3Request::HeadObject {
+            bucket: &bucket,
+            key: &key,
+        })
+        .await
+            == 200
+    }
+
+    /// Writes an object straight into a bucket (what the origin would write).
+    pub async fn put_object(&self, bucket: &str, key: &str, body: &[u8]) {
+        let bucket = BucketName::parse(bucket).unwrap();
+        let key = ObjectKey::parse(key).unwrap();
+        let request = S3Request::PutObject {
+            bucket: &bucket,
+            key: &key,
+            content_length: body.len() as u64,
+            content_type: "video/mp4",
+        };
+        let signed = self
+            .s3()
+            .presign(&request, SystemTime::now(), Duration::from_secs(60))
+            .unwrap();
+        let (status, _) = self.put(&signed.url, &signed.headers, body.to_vec()).await;
+        assert_eq!(status, 200);
+    }
+
+    /// What the origin does when a conversion succeeds: the MP4 in media, then `ready`.
+    pub async fn finish_conversion(&self, id: &str, mp4: &[u8]) {
+        let output = format!("videos/{id}/video.mp4");
+        self.put_object("media", &output, mp4).await;
+        let event = serde_json::json!({ "eventId": format!("{id}-ready"), "videoId": id,
+            "status": "ready", "outputKey": output, "durationMs": 4000, "width": 1280, "height": 720 });
+        self.job_event(&event).await.expect(StatusCode::OK);
     }
 }
