@@ -205,16 +205,24 @@ describe('API in workerd', { timeout: 10 * 60_000 }, () => {
     assert.equal((await api('POST', '/api/users', { token: member, body: { email: 'x@example.com', password: 'long enough', role: 'member' } })).status, 403);
 
     // Ten failures for one email, then 429 with Retry-After, even with the right password.
+    // Every local request comes from 127.0.0.1: this test names its own client address
+    // (wrangler dev passes CF-Connecting-IP through; Cloudflare sets it) so that the per-address
+    // limit it trips does not lock the other suites out.
+    const client = { 'cf-connecting-ip': `203.0.113.${1 + Math.floor(Math.random() * 250)}` };
     const victim = `throttle-${Date.now()}@example.com`;
     await api('POST', '/api/users', { token: admin, body: { email: victim, password: 'the right one', role: 'member' } });
     for (let n = 0; n < 10; n++) {
-      const wrong = await api('POST', '/api/auth', { body: { email: victim, password: 'wrong' } });
+      const wrong = await api('POST', '/api/auth', { body: { email: victim, password: 'wrong' }, headers: client });
       assert.equal(wrong.status, 401);
     }
-    const limited = await api('POST', '/api/auth', { body: { email: victim, password: 'the right one' } });
+    const limited = await api('POST', '/api/auth', { body: { email: victim, password: 'the right one' }, headers: client });
     assert.equal(limited.status, 429);
     assert.equal(limited.json.error.code, 'rate_limited');
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
+    // The address is limited for any email now; another address is not.
+    const sameClient = await api('POST', '/api/auth', { body: ADMIN, headers: client });
+    assert.equal(sameClient.status, 429);
+    assert.equal((await api('POST', '/api/auth', { body: ADMIN })).status, 200);
 
     // Job events: signed, windowed, replay-safe.
     const event = JSON.stringify({ eventId: `evt-${Date.now()}`, videoId: '0193a5b0-0000-7000-8000-000000000001', status: 'processing', progress: 5 });
