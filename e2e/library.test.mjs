@@ -9,6 +9,7 @@ import {
   ADMIN,
   apiClient,
   hasHorizontalScroll,
+  journeyStep,
   libraryRow,
   makeLargeMkv,
   makeSmallAvi,
@@ -31,6 +32,7 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
   let avi;
   let mkv;
   const putUrls = [];
+  const step = journeyStep();
 
   before(async () => {
     media = mediaDir();
@@ -52,7 +54,7 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
     media?.remove();
   });
 
-  test('signs in; a wrong password is explained inline', async () => {
+  step('signs in; a wrong password is explained inline', async () => {
     await page.goto('/');
     await page.getByRole('heading', { name: 'Sign in to Edgevid' }).waitFor();
     assert.deepEqual(await unnamedControls(page), []);
@@ -75,7 +77,7 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
     assert.ok(await page.getByText(ADMIN.email).isVisible());
   });
 
-  test('uploads a small AVI with one PUT and a >50 MiB MKV in parts; both become ready live', { timeout: 2 * READY_TIMEOUT_MS }, async () => {
+  step('uploads a small AVI with one PUT and a >50 MiB MKV in parts; both become ready live', { timeout: 2 * READY_TIMEOUT_MS }, async () => {
     await page.getByLabel('Choose videos').setInputFiles([avi, mkv]);
 
     // Each file gets its own progress bar while it uploads.
@@ -99,7 +101,7 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
     assert.match(await row.textContent(), /\d+(\.\d)? MB/); // size
   });
 
-  test('plays a ready video past the first second', async () => {
+  step('plays a ready video past the first second', async () => {
     await page.getByRole('button', { name: `Play sample-clip-${RUN}` }).click();
     // The player is a region named after the video it shows.
     await page.getByRole('region', { name: `sample-clip-${RUN}` }).locator('video').waitFor();
@@ -107,7 +109,7 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
     await screenshot(page, 'library-desktop', { fullPage: true });
   });
 
-  test('keeps the session across a reload', async () => {
+  step('keeps the session across a reload', async () => {
     await page.reload();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
     await libraryRow(page, basename(avi)).waitFor();
@@ -115,7 +117,7 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
     assert.equal(await page.getByRole('heading', { name: 'Sign in to Edgevid' }).isVisible(), false);
   });
 
-  test('fits a 360 px wide screen with no sideways scrolling', async () => {
+  step('fits a 360 px wide screen with no sideways scrolling', async () => {
     await page.setViewportSize({ width: 360, height: 780 });
     await page.getByRole('button', { name: `Play noise-test-${RUN}` }).click();
     await page.waitForFunction(() => document.getElementById('player-video').readyState >= 1, null, { timeout: 30_000 });
@@ -126,7 +128,7 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 
-  test('an admin adds a member, who sees only their own library', async () => {
+  step('an admin adds a member, who sees only their own library', async () => {
     const member = { email: `member-${RUN}@example.com`, password: `pw-${RUN}-${Math.random().toString(36).slice(2)}` };
     await page.getByRole('textbox', { name: 'Email' }).fill(member.email);
     await page.getByRole('textbox', { name: 'Password' }).fill(member.password);
@@ -145,7 +147,7 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
     await libraryRow(page, basename(avi)).waitFor();
   });
 
-  test('deletes a video only after confirming', async () => {
+  step('deletes a video only after confirming', async () => {
     const row = libraryRow(page, basename(avi));
     const videoId = await row.getAttribute('data-id');
     const dialog = page.getByRole('dialog', { name: 'Delete this video?' });

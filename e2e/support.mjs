@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const BASE_URL = (process.env.EDGEVID_BASE_URL ?? 'http://127.0.0.1:8787').replace(/\/$/, '');
@@ -51,6 +52,24 @@ export async function openBrowser() {
     rmSync(profileDir, { recursive: true, force: true });
   };
   return { context, errors, close };
+}
+
+/**
+ * `test` for steps of one journey that build on each other: once a step fails, the later ones are
+ * skipped rather than each timing out on a page that never got where it should.
+ */
+export function journeyStep() {
+  let failedStep = null;
+  return (name, options, fn = options) =>
+    test(name, typeof options === 'object' ? options : {}, async (t) => {
+      if (failedStep) return t.skip(`needs "${failedStep}"`);
+      try {
+        return await fn(t);
+      } catch (error) {
+        failedStep = name;
+        throw error;
+      }
+    });
 }
 
 /** A temp dir for generated videos; `remove()` deletes it. */
