@@ -117,8 +117,9 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
     assert.equal(await page.getByRole('heading', { name: 'Sign in to Edgevid' }).isVisible(), false);
   });
 
-  step('fits a 360 px wide screen with no sideways scrolling', async () => {
+  step('fits a 360 px wide screen with no sideways scrolling (in dark mode)', async () => {
     await page.setViewportSize({ width: 360, height: 780 });
+    await page.emulateMedia({ colorScheme: 'dark' });
     await page.getByRole('button', { name: `Play noise-test-${RUN}` }).click();
     await page.waitForFunction(() => document.getElementById('player-video').readyState >= 1, null, { timeout: 30_000 });
     assert.equal(await hasHorizontalScroll(page), false);
@@ -126,6 +127,7 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
     await screenshot(page, 'library-360', { fullPage: true });
     await page.getByRole('button', { name: 'Close player' }).click();
     await page.setViewportSize({ width: 1280, height: 860 });
+    await page.emulateMedia({ colorScheme: null });
   });
 
   step('an admin adds a member, who sees only their own library', async () => {

@@ -176,7 +176,9 @@ class FileUpload {
         // Part URLs expire; after a long pause S3 answers 403 and a fresh URL fixes it.
         if (error.status === 403) urls.forgetAll();
         else if (!isRetryable(error)) throw error;
-        await sleep(backoffMs(attempt), signal);
+        const delay = backoffMs(attempt);
+        this.row.showState(`Part ${partNumber}: ${error.message}; retrying in ${Math.ceil(delay / 1000)} s…`);
+        await sleep(delay, signal);
       }
     }
   }
