@@ -22,6 +22,7 @@ let rows = new Map(); // video id → its <li>, reused so focus survives a refre
 let pollDelay = POLL_MIN_MS;
 let pollTimer;
 let refreshGeneration = 0; // answers to superseded requests are dropped
+let loadFailed = false; // a successful refresh clears only its own error, not a failed delete's
 let handlers = { onPlay() {}, onDeleted() {} };
 
 /** `onPlay(video)` when Play is pressed, `onDeleted(video)` after a confirmed delete. */
@@ -48,12 +49,16 @@ export async function refreshLibrary() {
     page = await api('GET', `/api/videos?limit=${PAGE_SIZE}`);
   } catch (error) {
     if (generation !== refreshGeneration) return;
+    loadFailed = true;
     showError(`Could not load the library: ${error.message}`);
     schedulePoll(false, true);
     return;
   }
   if (generation !== refreshGeneration) return;
-  showError(null);
+  if (loadFailed) {
+    loadFailed = false;
+    showError(null);
+  }
 
   const before = new Map(videos.map((video) => [video.id, statusText(video)]));
   const fresh = page.videos;
@@ -149,7 +154,6 @@ function createRow() {
 function fillRow(row, video) {
   row.video = video;
   row.dataset.id = video.id;
-  row.dataset.status = video.status;
   const name = videoName(video);
   row.querySelector('.video-title').textContent = name;
 
