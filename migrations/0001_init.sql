@@ -43,9 +43,10 @@ CREATE TABLE login_failures (
 );
 CREATE INDEX login_failures_by_scope ON login_failures (scope, at);
 
--- Job events already applied: a replayed event id is a no-op.
+-- Job events already applied: a replayed event id is a no-op. Pruned after a week.
 CREATE TABLE job_events (
     event_id    TEXT PRIMARY KEY,
     video_id    TEXT NOT NULL,
     received_at INTEGER NOT NULL
 );
+CREATE INDEX job_events_by_time ON job_events (received_at);

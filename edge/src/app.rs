@@ -115,18 +115,34 @@ impl<P: Platform> App<P> {
             Ok(reply) => reply,
             Err(error) => {
                 if error.is_server_side() {
+                    // A media path carries a playback token: never log it.
+                    let path = if is_media {
+                        "/media/…"
+                    } else {
+                        request.uri().path()
+                    };
                     self.platform.log(&format!(
-                        "{} {} -> {}: {error}",
+                        "{} {path} -> {}: {error}",
                         request.method(),
-                        request.uri().path(),
                         error.status().as_u16()
                     ));
                 }
                 respond::failure(&error)
             }
         };
+        if request.method() == Method::HEAD
+            && let Body::Bytes(bytes) = reply.body_mut()
+        {
+            bytes.clear();
+        }
         let production = self.config.environment == Environment::Production;
         respond::add_security_headers(reply.headers_mut(), production, is_media);
+        if !self.config.allowed_origins.is_empty() {
+            // Answers differ by Origin: caches must keep them apart.
+            reply
+                .headers_mut()
+                .append(header::VARY, HeaderValue::from_static("Origin"));
+        }
         if let Some(origin) = origin.filter(|o| self.origin_allowed(o)) {
             let headers = reply.headers_mut();
             if let Ok(value) = HeaderValue::from_str(&origin) {
@@ -136,7 +152,6 @@ impl<P: Platform> App<P> {
                 header::ACCESS_CONTROL_EXPOSE_HEADERS,
                 HeaderValue::from_static("Retry-After, Content-Range, Content-Length, ETag"),
             );
-            headers.append(header::VARY, HeaderValue::from_static("Origin"));
         }
         reply
     }

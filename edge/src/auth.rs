@@ -33,10 +33,11 @@ struct SignIn {
 
 pub async fn sign_in<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> {
     let input: SignIn = ctx.json()?;
-    let email =
-        Email::parse(&input.email).map_err(|_| Error::invalid("email must be an email address"))?;
-    let client = ctx.header("cf-connecting-ip").unwrap_or("unknown");
-    let scopes = [format!("email:{}", email.as_str()), format!("ip:{client}")];
+    // Something that is not an email address is just a wrong credential (and counts as one).
+    let email = Email::parse(&input.email).ok();
+    let client_scope = client_scope(ctx.header("cf-connecting-ip"));
+    let email_scope = email.as_ref().map(|e| format!("email:{}", e.as_str()));
+    let scopes: Vec<String> = email_scope.iter().cloned().chain([client_scope]).collect();
     let now_ms = ctx.now_ms();
     let window_start = now_ms - FAILURE_WINDOW_MS;
     let catalog = app.catalog();
@@ -52,16 +53,24 @@ pub async fn sign_in<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> 
         }
     }
 
-    if let Some(admin) = app.config.admin.as_ref().filter(|a| a.email() == &email) {
+    if let Some(admin) = app
+        .config
+        .admin
+        .as_ref()
+        .filter(|a| email.as_ref() == Some(a.email()))
+    {
         ensure_bootstrap_admin(app, admin, now_ms).await?;
     }
-    let user = catalog.user_by_email(email.as_str()).await?;
+    let user = match &email {
+        Some(email) => catalog.user_by_email(email.as_str()).await?,
+        None => None,
+    };
     let stored_hash = user
         .as_ref()
         .map_or(DECOY_HASH, |u| u.password_hash.as_str());
     let password_ok = password::verify_password(&input.password, stored_hash).unwrap_or(false);
-    let user = match user {
-        Some(user) if password_ok => user,
+    let (user, email_scope) = match (user, email_scope) {
+        (Some(user), Some(scope)) if password_ok => (user, scope),
         _ => {
             catalog
                 .record_failure(&scopes, now_ms, window_start)
@@ -72,7 +81,7 @@ pub async fn sign_in<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> 
             ));
         }
     };
-    catalog.clear_failures(&scopes[0]).await?;
+    catalog.clear_failures(&email_scope).await?;
 
     // Seeded bcrypt hashes (and weaker argon2 parameters) are upgraded on a good sign-in.
     let params = Argon2Params::default();
@@ -98,6 +107,22 @@ pub async fn sign_in<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> 
             "user": { "id": user.id, "email": user.email, "role": role_text(user.role) },
         }),
     ))
+}
+
+/// The throttling scope of a client address. IPv6 clients usually hold a whole /64, so that
+/// is the unit counted for them.
+fn client_scope(address: Option<&str>) -> String {
+    match address.map(str::trim) {
+        Some(text) => match text.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V6(v6)) => {
+                let s = v6.segments();
+                format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Ok(ip) => format!("ip:{ip}"),
+            Err(_) => format!("ip:{text}"),
+        },
+        None => "ip:unknown".into(),
+    }
 }
 
 /// Makes sure the configured admin can sign in: in development it is created (once) from

@@ -69,6 +69,9 @@ pub struct ListCursor {
     pub id: String,
 }
 
+/// How long applied job event ids are remembered.
+pub const JOB_EVENT_RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
+
 pub struct Catalog<'a, D> {
     db: &'a D,
 }
@@ -245,33 +248,41 @@ impl<'a, D: Database> Catalog<'a, D> {
         .await
     }
 
-    /// Newest first; `owner` None lists everyone's. Returns up to `limit` rows.
+    /// Newest first; `owner` None lists everyone's. Returns up to `limit` rows. Each filter
+    /// is in the SQL only when given, so that the (owner, created_at, id) and (created_at, id)
+    /// indexes serve every page, however deep.
     pub async fn list_videos(
         &self,
         owner: Option<&str>,
         after: Option<&ListCursor>,
         limit: u32,
     ) -> Result<Vec<VideoRow>> {
-        let (after_time, after_id) =
-            after.map_or((None, None), |c| (Some(c.created_at), Some(c.id.as_str())));
-        rows(
-            self.db
-                .query(
-                    &format!(
-                        "SELECT {VIDEO_COLUMNS} FROM videos \
-                         WHERE (?1 IS NULL OR owner = ?1) \
-                           AND (?2 IS NULL OR created_at < ?2 OR (created_at = ?2 AND id < ?3)) \
-                         ORDER BY created_at DESC, id DESC LIMIT ?4"
-                    ),
-                    &[
-                        owner.into(),
-                        after_time.into(),
-                        after_id.into(),
-                        limit.into(),
-                    ],
-                )
-                .await?,
-        )
+        let mut conditions = Vec::new();
+        let mut params: Vec<SqlValue> = Vec::new();
+        if let Some(owner) = owner {
+            params.push(owner.into());
+            conditions.push(format!("owner = ?{}", params.len()));
+        }
+        if let Some(cursor) = after {
+            params.push(cursor.created_at.into());
+            params.push(cursor.id.as_str().into());
+            conditions.push(format!(
+                "(created_at, id) < (?{}, ?{})",
+                params.len() - 1,
+                params.len()
+            ));
+        }
+        params.push(limit.into());
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {VIDEO_COLUMNS} FROM videos {filter} ORDER BY created_at DESC, id DESC LIMIT ?{}",
+            params.len()
+        );
+        rows(self.db.query(&sql, &params).await?)
     }
 
     /// uploading → processing; false if the video was not uploading any more.
@@ -279,8 +290,8 @@ impl<'a, D: Database> Catalog<'a, D> {
         let changed = self
             .db
             .execute(
-                "UPDATE videos SET status = 'processing', progress = 0, updated_at = ?2 \
-                 WHERE id = ?1 AND status = 'uploading'",
+                "UPDATE videos SET status = 'processing', progress = 0, upload_id = NULL, \
+                   updated_at = ?2 WHERE id = ?1 AND status = 'uploading'",
                 &[id.into(), now_ms.into()],
             )
             .await?;
@@ -347,6 +358,12 @@ impl<'a, D: Database> Catalog<'a, D> {
                     "INSERT INTO job_events (event_id, video_id, received_at) VALUES (?1, ?2, ?3) \
                      ON CONFLICT (event_id) DO NOTHING",
                     vec![event_id.into(), video_id.into(), now_ms.into()],
+                ),
+                // Ids are kept long enough to outlast the origin's redelivery; older replays
+                // fail the signature's time window anyway.
+                (
+                    "DELETE FROM job_events WHERE received_at < ?1",
+                    vec![(now_ms - JOB_EVENT_RETENTION_MS).into()],
                 ),
             ])
             .await?;

@@ -77,12 +77,25 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
         let require = |name: &str| get(name).ok_or_else(|| missing(name));
-        let number = |name: &str, default: u64| -> Result<u64> {
-            get(name).map_or(Ok(default), |v| {
-                v.parse()
-                    .map_err(|_| Error::Config(format!("{name} must be a whole number, got `{v}`")))
-            })
-        };
+        // A whole number within what the signer and S3 accept: a bad value fails here, at
+        // start, not on every request.
+        let number =
+            |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| -> Result<u64> {
+                let value = get(name).map_or(Ok(default), |v| {
+                    v.parse().map_err(|_| {
+                        Error::Config(format!("{name} must be a whole number, got `{v}`"))
+                    })
+                })?;
+                if range.contains(&value) {
+                    Ok(value)
+                } else {
+                    Err(Error::Config(format!(
+                        "{name} must be {} to {}, got {value}",
+                        range.start(),
+                        range.end()
+                    )))
+                }
+            };
 
         let environment = match get("ENVIRONMENT").as_deref() {
             Some("development") => Environment::Development,
@@ -177,16 +190,15 @@ impl Config {
             }
         };
 
+        // S3's limits: 5 TiB an object, 5 GiB a single PUT.
         let max_upload_bytes = number(
             "MAX_UPLOAD_BYTES",
             signer::multipart::DEFAULT_MAX_UPLOAD_BYTES,
+            1..=signer::multipart::DEFAULT_MAX_UPLOAD_BYTES,
         )?;
-        let single_put_max_bytes = number("SINGLE_PUT_MAX_BYTES", 50 * MIB)?;
-        if single_put_max_bytes > 5 * 1024 * MIB {
-            return Err(Error::Config(
-                "SINGLE_PUT_MAX_BYTES is above S3's 5 GiB PUT limit".into(),
-            ));
-        }
+        let single_put_max_bytes = number("SINGLE_PUT_MAX_BYTES", 50 * MIB, 1..=5 * 1024 * MIB)?;
+        // Presigned URLs live 1 s to 7 days; tokens up to 30 days.
+        let url_ttl = |name: &str| number(name, 3600, 1..=7 * 24 * 3600).map(Duration::from_secs);
 
         let bench_routes = matches!(get("DEV_BENCH_ROUTES").as_deref(), Some("1" | "true"));
         if bench_routes && environment == Environment::Production {
@@ -201,7 +213,7 @@ impl Config {
             incoming_bucket: bucket("INCOMING_BUCKET", "incoming")?,
             media_bucket: bucket("MEDIA_BUCKET", "media")?,
             jwt,
-            jwt_ttl_secs: number("JWT_TTL_SECONDS", 3600)?,
+            jwt_ttl_secs: number("JWT_TTL_SECONDS", 3600, 1..=30 * 24 * 3600)?,
             admin,
             webhook_secret: require("WEBHOOK_SECRET")?.into_bytes(),
             allowed_origins: get("ALLOWED_ORIGINS")
@@ -213,8 +225,8 @@ impl Config {
                 })
                 .unwrap_or_default(),
             playback,
-            playback_url_ttl: Duration::from_secs(number("PLAYBACK_URL_TTL_SECONDS", 3600)?),
-            upload_url_ttl: Duration::from_secs(number("UPLOAD_URL_TTL_SECONDS", 3600)?),
+            playback_url_ttl: url_ttl("PLAYBACK_URL_TTL_SECONDS")?,
+            upload_url_ttl: url_ttl("UPLOAD_URL_TTL_SECONDS")?,
             single_put_max_bytes,
             max_upload_bytes,
             bench_routes,

@@ -62,8 +62,16 @@ pub async fn receive<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> 
             "eventId must be 1 to {MAX_EVENT_ID_CHARS} printable characters"
         )));
     }
-    let video_id =
-        VideoId::parse(&event.video_id).map_err(|_| Error::invalid("videoId is not a video id"))?;
+    if event.video_id.is_empty() || event.video_id.chars().any(char::is_control) {
+        return Err(Error::invalid("videoId must be a video id"));
+    }
+    let Ok(video_id) = VideoId::parse(&event.video_id) else {
+        // No video ever had this id: like an event for a deleted one, nothing to apply.
+        return Ok(respond::success(
+            StatusCode::OK,
+            serde_json::json!({ "duplicate": false }),
+        ));
+    };
     let update = match event.status.as_str() {
         "processing" => {
             if event.progress.is_some_and(|p| p > 100) {
@@ -74,16 +82,14 @@ pub async fn receive<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> 
             }
         }
         "ready" => {
+            let prefix = ObjectKey::output_prefix(&video_id);
             let output_key = event
                 .output_key
                 .as_deref()
-                .and_then(|k| ObjectKey::parse(k).ok())
-                .filter(|k| {
-                    k.as_str()
-                        .starts_with(ObjectKey::output_prefix(&video_id).as_str())
-                })
+                .and_then(|key| key.strip_prefix(prefix.as_str()))
+                .and_then(|name| ObjectKey::output(&video_id, name).ok())
                 .ok_or_else(|| {
-                    Error::invalid("outputKey must be an object under videos/{videoId}/")
+                    Error::invalid("outputKey must name an object under videos/{videoId}/")
                 })?;
             JobUpdate::Ready {
                 output_key: output_key.as_str().to_string(),
@@ -110,10 +116,23 @@ pub async fn receive<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> 
             )));
         }
     };
-    let new = app
-        .catalog()
+    let catalog = app.catalog();
+    let new = catalog
         .apply_job_event(&event.event_id, video_id.as_str(), &update, ctx.now_ms())
         .await?;
+    // A conversion that finished after its video was deleted leaves its output behind:
+    // remove it, so that deleting a video always removes all of it.
+    if new
+        && matches!(update, JobUpdate::Ready { .. })
+        && catalog.video(video_id.as_str()).await?.is_none()
+    {
+        app.storage(ctx)
+            .delete_prefix(
+                &app.config.media_bucket,
+                ObjectKey::output_prefix(&video_id).as_str(),
+            )
+            .await?;
+    }
     Ok(respond::success(
         StatusCode::OK,
         serde_json::json!({ "duplicate": !new }),

@@ -70,7 +70,8 @@ pub fn bytes(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> R
 }
 
 /// Headers on every response: no sniffing, no framing, no referrer leaks, no caching of
-/// API answers (they carry signed URLs), and HSTS where TLS is guaranteed.
+/// API answers unless the handler chose otherwise (they carry signed URLs), and HSTS where
+/// TLS is guaranteed.
 pub fn add_security_headers(headers: &mut HeaderMap, production: bool, cacheable: bool) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -85,7 +86,7 @@ pub fn add_security_headers(headers: &mut HeaderMap, production: bool, cacheable
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    if !cacheable {
+    if !cacheable && !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if production {

@@ -81,7 +81,18 @@ pub enum Match {
     NotFound,
 }
 
+/// The route for `method` and `path`. HEAD is answered by a GET route where the path has no
+/// HEAD route of its own (the body is dropped).
 pub fn find(method: &Method, path: &str) -> Match {
+    match find_exact(method, path) {
+        Match::WrongMethod(allowed) if method == Method::HEAD && allowed.contains(&Method::GET) => {
+            find_exact(&Method::GET, path)
+        }
+        other => other,
+    }
+}
+
+fn find_exact(method: &Method, path: &str) -> Match {
     let mut allowed = Vec::new();
     for route in ROUTES {
         if let Some(params) = match_path(route.path, path) {
@@ -170,6 +181,18 @@ mod tests {
             ))
         );
         assert_eq!(found(Method::GET, "/media/tok/"), None);
+    }
+
+    #[test]
+    fn head_is_answered_by_get_routes() {
+        assert_eq!(
+            found(Method::HEAD, "/api/health"),
+            Some((Endpoint::Health, vec![]))
+        );
+        assert_eq!(
+            find(&Method::HEAD, "/api/users"),
+            Match::WrongMethod(vec![Method::POST])
+        );
     }
 
     #[test]

@@ -427,77 +427,20 @@ pub async fn complete<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller)
 
     if let Some(upload_id) = video.upload_id.as_deref() {
         let input: CompleteRequest = ctx.json()?;
-        if input.parts.is_empty() {
-            return Err(Error::invalid(
-                "parts must list every uploaded part with its etag",
-            ));
-        }
-        let stored: HashMap<u16, (String, u64)> =
-            match storage.list_parts(bucket, &key, upload_id).await? {
-                Ok(parts) => parts
-                    .into_iter()
-                    .map(|p| (p.part_number, (p.etag, p.size)))
-                    .collect(),
-                Err(refusal) => {
-                    return Err(upload_gone(&refusal)
-                        .unwrap_or_else(|| crate::storage::storage_error("ListParts", &refusal)));
+        if let Err(error) = complete_parts(&storage, bucket, &key, upload_id, &video, &input).await
+        {
+            // A completion whose answer was lost, or a concurrent one, has already made the
+            // whole object: then this one succeeds too.
+            let gone = matches!(
+                &error,
+                Error::Client {
+                    code: "upload_not_found",
+                    ..
                 }
-            };
-        let mut parts = Vec::with_capacity(input.parts.len());
-        let mut total: u64 = 0;
-        for part in &input.parts {
-            let number = u16::try_from(part.part_number).map_err(|_| {
-                Error::bad_request(
-                    "invalid_parts",
-                    format!("part {} does not exist", part.part_number),
-                )
-            })?;
-            let (etag, size) = stored.get(&number).ok_or_else(|| {
-                Error::bad_request(
-                    "invalid_parts",
-                    format!("part {number} has not been uploaded"),
-                )
-            })?;
-            if unquoted(etag) != unquoted(&part.etag) {
-                return Err(Error::bad_request(
-                    "invalid_parts",
-                    format!("part {number}'s etag does not match the stored part"),
-                ));
+            );
+            if !(gone && storage.object_size(bucket, &key).await? == Some(video.file_size)) {
+                return Err(error);
             }
-            total += size;
-            parts.push(CompletedPart {
-                part_number: number,
-                etag: etag.clone(),
-            });
-        }
-        parts.sort_by_key(|p| p.part_number);
-        if parts
-            .windows(2)
-            .any(|w| w[0].part_number == w[1].part_number)
-        {
-            return Err(Error::bad_request(
-                "invalid_parts",
-                "a part is listed twice",
-            ));
-        }
-        // Checked before completing, so a short upload stays open and resumable.
-        if total != video.file_size {
-            return Err(size_mismatch(total, video.file_size));
-        }
-        if let Err(refusal) = storage
-            .complete_multipart_upload(bucket, &key, upload_id, &parts)
-            .await?
-        {
-            return Err(upload_gone(&refusal).unwrap_or_else(|| {
-                if refusal.status == 400 {
-                    Error::bad_request(
-                        "invalid_parts",
-                        format!("S3 refused the parts: {}", refusal.code),
-                    )
-                } else {
-                    crate::storage::storage_error("CompleteMultipartUpload", &refusal)
-                }
-            }));
         }
     } else {
         match storage.object_size(bucket, &key).await? {
@@ -527,6 +470,91 @@ pub async fn complete<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller)
         StatusCode::OK,
         json!({ "video": video_json(&video) }),
     ))
+}
+
+/// Checks the listed parts against what S3 holds (etags, and the sizes adding up to the
+/// declared size, so that a short upload stays open and resumable), then completes.
+async fn complete_parts<H: crate::ports::HttpClient>(
+    storage: &crate::storage::Storage<'_, H>,
+    bucket: &signer::ids::BucketName,
+    key: &ObjectKey,
+    upload_id: &str,
+    video: &VideoRow,
+    input: &CompleteRequest,
+) -> Result<()> {
+    if input.parts.is_empty() {
+        return Err(Error::invalid(
+            "parts must list every uploaded part with its etag",
+        ));
+    }
+    let stored: HashMap<u16, (String, u64)> =
+        match storage.list_parts(bucket, key, upload_id).await? {
+            Ok(parts) => parts
+                .into_iter()
+                .map(|p| (p.part_number, (p.etag, p.size)))
+                .collect(),
+            Err(refusal) => {
+                return Err(upload_gone(&refusal)
+                    .unwrap_or_else(|| crate::storage::storage_error("ListParts", &refusal)));
+            }
+        };
+    let mut parts = Vec::with_capacity(input.parts.len());
+    let mut total: u64 = 0;
+    for part in &input.parts {
+        let number = u16::try_from(part.part_number).map_err(|_| {
+            Error::bad_request(
+                "invalid_parts",
+                format!("part {} does not exist", part.part_number),
+            )
+        })?;
+        let (etag, size) = stored.get(&number).ok_or_else(|| {
+            Error::bad_request(
+                "invalid_parts",
+                format!("part {number} has not been uploaded"),
+            )
+        })?;
+        if unquoted(etag) != unquoted(&part.etag) {
+            return Err(Error::bad_request(
+                "invalid_parts",
+                format!("part {number}'s etag does not match the stored part"),
+            ));
+        }
+        total += size;
+        parts.push(CompletedPart {
+            part_number: number,
+            etag: etag.clone(),
+        });
+    }
+    parts.sort_by_key(|p| p.part_number);
+    if parts
+        .windows(2)
+        .any(|w| w[0].part_number == w[1].part_number)
+    {
+        return Err(Error::bad_request(
+            "invalid_parts",
+            "a part is listed twice",
+        ));
+    }
+    // Checked before completing, so a short upload stays open and resumable.
+    if total != video.file_size {
+        return Err(size_mismatch(total, video.file_size));
+    }
+    if let Err(refusal) = storage
+        .complete_multipart_upload(bucket, key, upload_id, &parts)
+        .await?
+    {
+        return Err(upload_gone(&refusal).unwrap_or_else(|| {
+            if refusal.status == 400 {
+                Error::bad_request(
+                    "invalid_parts",
+                    format!("S3 refused the parts: {}", refusal.code),
+                )
+            } else {
+                crate::storage::storage_error("CompleteMultipartUpload", &refusal)
+            }
+        }));
+    }
+    Ok(())
 }
 
 fn size_mismatch(stored: u64, declared: u64) -> Error {
@@ -578,7 +606,8 @@ pub async fn delete<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller) -
     }
     let id = VideoId::parse(&video.id)?;
     let storage = app.storage(ctx);
-    if let (VideoStatus::Uploading, Some(upload_id)) = (video.status, video.upload_id.as_deref()) {
+    // An upload can still be open whatever the status (a failed event may end an upload).
+    if let Some(upload_id) = video.upload_id.as_deref() {
         storage
             .abort_multipart_upload(&app.config.incoming_bucket, &source_key(&video)?, upload_id)
             .await?;

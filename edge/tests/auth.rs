@@ -61,13 +61,7 @@ async fn wrong_password_and_unknown_email_are_the_same_401() {
 #[tokio::test]
 async fn malformed_sign_in_bodies_are_400() {
     let app = TestApp::new();
-    for body in [
-        "",
-        "{",
-        "[]",
-        r#"{"email":"x"}"#,
-        r#"{"email":"not-an-email","password":"x"}"#,
-    ] {
+    for body in ["", "{", "[]", r#"{"email":"x"}"#] {
         let answer = app
             .request(
                 Method::POST,
@@ -79,6 +73,37 @@ async fn malformed_sign_in_bodies_are_400() {
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "body {body:?}");
         assert_eq!(answer.code(), "invalid_request");
     }
+}
+
+#[tokio::test]
+async fn a_malformed_email_is_a_wrong_credential_and_counts_against_the_client() {
+    let app = TestApp::new();
+    for _ in 0..10 {
+        let answer = attempt(&app, "not-an-email", "x", "10.5.0.1").await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(answer.code(), "invalid_credentials");
+    }
+    let limited = attempt(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "10.5.0.1").await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn ipv6_clients_are_counted_per_64() {
+    let app = TestApp::new();
+    for n in 0..10 {
+        let answer = attempt(
+            &app,
+            &format!("v6-{n}@example.com"),
+            "wrong",
+            &format!("2001:db8:1:2::{n:x}"),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    }
+    let same_prefix = attempt(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "2001:db8:1:2:ffff::1").await;
+    assert_eq!(same_prefix.status, StatusCode::TOO_MANY_REQUESTS);
+    let other_prefix = attempt(&app, ADMIN_EMAIL, ADMIN_PASSWORD, "2001:db8:1:3::1").await;
+    assert_eq!(other_prefix.status, StatusCode::OK);
 }
 
 #[tokio::test]

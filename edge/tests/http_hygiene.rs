@@ -16,6 +16,16 @@ async fn health_answers_without_a_token() {
 }
 
 #[tokio::test]
+async fn head_works_on_get_routes_without_a_body() {
+    let app = TestApp::new();
+    let answer = app
+        .request(Method::HEAD, "/api/health", &[], Vec::new())
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.body.is_empty());
+}
+
+#[tokio::test]
 async fn unknown_routes_are_json_404_and_wrong_methods_json_405() {
     let app = TestApp::new();
     let missing = app.call(Method::GET, "/api/nothing/here", None, None).await;
@@ -65,6 +75,7 @@ async fn every_response_carries_the_security_headers_and_no_hsts_in_development(
         assert_eq!(answer.header("referrer-policy"), Some("no-referrer"));
         assert_eq!(answer.header("cache-control"), Some("no-store"));
         assert!(answer.header("strict-transport-security").is_none());
+        assert!(answer.headers.get_all("vary").iter().any(|v| v == "Origin"));
     }
 }
 

@@ -145,22 +145,32 @@ async fn events_for_deleted_or_unknown_videos_are_harmless_200s() {
         Some(&token),
         None,
     )
-    .await;
-    let late = json!({ "eventId": "after-delete", "videoId": id, "status": "ready",
-        "outputKey": format!("videos/{id}/video.mp4") });
-    assert_eq!(app.job_event(&late).await.status, StatusCode::OK);
-    assert_eq!(
-        app.call(
-            Method::GET,
-            &format!("/api/videos/{id}"),
-            Some(&token),
-            None
-        )
-        .await
-        .status,
-        StatusCode::NOT_FOUND,
-        "no row comes back"
+    .await
+    .expect(StatusCode::OK);
+    // The conversion finishes after the delete: its output must not stay behind.
+    let output = format!("videos/{id}/video.mp4");
+    app.put_object("media", &output, b"late output").await;
+    let late =
+        json!({ "eventId": "after-delete", "videoId": id, "status": "ready", "outputKey": output });
+    app.job_event(&late).await.expect(StatusCode::OK);
+    assert!(
+        !app.object_exists("media", &output).await,
+        "the late output is removed"
     );
+    app.call(
+        Method::GET,
+        &format!("/api/videos/{id}"),
+        Some(&token),
+        None,
+    )
+    .await
+    .expect(StatusCode::NOT_FOUND);
+
+    // Ids no video ever had (another UUID version, or none at all) are no-ops too.
+    for unknown in ["6f1c1f3e-8d9b-4a5c-9e2f-0a1b2c3d4e5f", "not-a-uuid"] {
+        let event = json!({ "eventId": format!("e-{unknown}"), "videoId": unknown, "status": "processing" });
+        app.job_event(&event).await.expect(StatusCode::OK);
+    }
 }
 
 #[tokio::test]
@@ -170,11 +180,13 @@ async fn malformed_events_are_400() {
     for event in [
         json!({ "videoId": id, "status": "ready" }),
         json!({ "eventId": "", "videoId": id, "status": "processing" }),
-        json!({ "eventId": "x", "videoId": "nope", "status": "processing" }),
+        json!({ "eventId": "x", "videoId": "", "status": "processing" }),
         json!({ "eventId": "x", "videoId": id, "status": "exploded" }),
         json!({ "eventId": "x", "videoId": id, "status": "processing", "progress": 101 }),
         json!({ "eventId": "x", "videoId": id, "status": "ready" }),
         json!({ "eventId": "x", "videoId": id, "status": "ready", "outputKey": "videos/someone-else/video.mp4" }),
+        json!({ "eventId": "x", "videoId": id, "status": "ready", "outputKey": format!("videos/{id}/../x.mp4") }),
+        json!({ "eventId": "x", "videoId": id, "status": "ready", "outputKey": format!("videos/{id}/") }),
         json!({ "eventId": "x", "videoId": id, "status": "failed" }),
     ] {
         let answer = app.job_event(&event).await;

@@ -73,4 +73,5 @@ async fn the_document_is_served() {
             .starts_with("application/yaml")
     );
     assert_eq!(answer.body, edge::app::OPENAPI_YAML.as_bytes());
+    assert_eq!(answer.header("cache-control"), Some("public, max-age=300"));
 }

@@ -341,6 +341,18 @@ async fn large_file_uploads_in_parts_and_resumes_from_list_parts() {
             .await
     );
 
+    // A second complete (the first answer lost) sees the same result.
+    let again = app
+        .call(
+            Method::POST,
+            &complete_path,
+            Some(&token),
+            Some(json!({ "parts": [] })),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(again.json()["video"]["status"], "processing");
+
     // The upload is closed now.
     let late = app
         .call(
@@ -352,6 +364,67 @@ async fn large_file_uploads_in_parts_and_resumes_from_list_parts() {
         .await;
     assert_eq!(late.status, StatusCode::CONFLICT);
     assert_eq!(late.code(), "invalid_state");
+}
+
+#[tokio::test]
+async fn complete_succeeds_when_s3_already_completed_the_upload() {
+    // As if an earlier complete reached S3 but its answer was lost before the catalog knew.
+    let app = TestApp::with(|s| {
+        s.insert("SINGLE_PUT_MAX_BYTES".into(), MIB.to_string());
+    });
+    let token = app.admin().await;
+    let size = 9 * MIB;
+    let created = app.create_video(&token, "lost.mp4", size).await;
+    let id = id_of(&created);
+    let upload_id = created["upload"]["uploadId"].as_str().unwrap();
+    let signed = app
+        .call(
+            Method::POST,
+            &format!("/api/videos/{id}/parts"),
+            Some(&token),
+            Some(json!({ "partNumbers": [1, 2] })),
+        )
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    let mut parts = Vec::new();
+    for (n, length) in [(1, 8 * MIB), (2, MIB)] {
+        let url = signed["parts"][n - 1]["url"].as_str().unwrap();
+        let (status, etag) = app.put(url, &[], vec![n as u8; length as usize]).await;
+        assert_eq!(status, 200);
+        parts.push(signer::s3::xml::CompletedPart {
+            part_number: n as u16,
+            etag: etag.unwrap(),
+        });
+    }
+    let listed: Vec<Value> = parts
+        .iter()
+        .map(|p| json!({ "partNumber": p.part_number, "etag": p.etag }))
+        .collect();
+    let bucket = BucketName::parse("incoming").unwrap();
+    let key = ObjectKey::parse(&format!("uploads/{id}/source.mp4")).unwrap();
+    let status = app
+        .s3_call(
+            &S3Request::CompleteMultipartUpload {
+                bucket: &bucket,
+                key: &key,
+                upload_id,
+            },
+            signer::s3::xml::complete_multipart_upload_body(&parts),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let done = app
+        .call(
+            Method::POST,
+            &format!("/api/videos/{id}/complete"),
+            Some(&token),
+            Some(json!({ "parts": listed })),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(done.json()["video"]["status"], "processing");
 }
 
 #[tokio::test]

@@ -408,6 +408,10 @@ impl VideoContainer {
 /// `application/octet-stream` (what browsers send for unknown types), case-insensitive, with
 /// any `; parameters` ignored.
 pub fn accepts_file_type(file_type: &str) -> bool {
+    // It is signed into a Content-Type header: printable ASCII only.
+    if !file_type.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return false;
+    }
     let essence = file_type
         .split(';')
         .next()
@@ -660,6 +664,9 @@ mod tests {
             "image/png",
             "video/m p4",
             "text/video",
+            "video/mp4; x=\u{e9}",
+            "video/mp4\u{7f}",
+            "video/mp4\n",
         ] {
             assert!(!accepts_file_type(bad), "{bad:?}");
         }

@@ -19,6 +19,10 @@ impl Sqlite {
     /// A fresh in-memory database with every migration applied.
     pub fn in_memory() -> Result<Sqlite> {
         let connection = rusqlite::Connection::open_in_memory().map_err(db_error)?;
+        // D1 enforces foreign keys; SQLite does only when asked.
+        connection
+            .pragma_update(None, "foreign_keys", true)
+            .map_err(db_error)?;
         let sqlite = Sqlite {
             connection: Mutex::new(connection),
         };

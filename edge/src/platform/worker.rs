@@ -39,22 +39,33 @@ fn config(env: &Env) -> std::result::Result<Rc<Config>, String> {
 }
 
 pub async fn fetch(mut request: worker::Request, env: Env) -> worker::Result<worker::Response> {
-    let config = match config(&env) {
-        Ok(config) => config,
+    let prepared = match (config(&env), env.d1(DATABASE_BINDING)) {
+        (Ok(config), Ok(db)) => Ok((config, db)),
+        (Err(message), _) => Err(message),
+        (_, Err(error)) => Err(format!("the D1 binding {DATABASE_BINDING}: {error}")),
+    };
+    let (config, db) = match prepared {
+        Ok(prepared) => prepared,
         Err(message) => {
             worker::console_error!("edge: {message}");
-            return to_worker_response(
-                crate::respond::failure(&Error::Config(message)).map(body_bytes),
-            );
+            return early_failure(&Error::Config(message));
         }
     };
-    let platform = WorkerPlatform {
-        db: D1(env.d1(DATABASE_BINDING)?),
-        http: FetchClient,
+    let app = App::new(
+        config,
+        WorkerPlatform {
+            db: D1(db),
+            http: FetchClient,
+        },
+    );
+    let request = match to_http_request(&mut request).await {
+        Ok(request) => request,
+        Err(error) => {
+            return early_failure(&Error::invalid(format!("unreadable request: {error}")));
+        }
     };
-    let app = App::new(config, platform);
-    let request = to_http_request(&mut request).await?;
     let (head, body) = app.handle(request).await.into_parts();
+
     match body {
         Body::Bytes(bytes) => to_worker_response(http::Response::from_parts(head, bytes)),
         Body::Upstream(upstream) => {
@@ -84,6 +95,14 @@ pub async fn fetch(mut request: worker::Request, env: Env) -> worker::Result<wor
             }
         }
     }
+}
+
+/// A failure before the app could run (no config, no database, unreadable request): still
+/// the JSON envelope and the security headers.
+fn early_failure(error: &Error) -> worker::Result<worker::Response> {
+    let mut failure = crate::respond::failure(error).map(body_bytes);
+    crate::respond::add_security_headers(failure.headers_mut(), true, false);
+    to_worker_response(failure)
 }
 
 fn body_bytes(body: Body) -> Vec<u8> {

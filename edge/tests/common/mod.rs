@@ -298,9 +298,14 @@ impl TestApp {
 
     /// Signs `request` with the dev identity, sends it to SeaweedFS, returns the status.
     pub async fn s3_status(&self, request: &S3Request<'_>) -> u16 {
+        self.s3_call(request, Vec::new()).await
+    }
+
+    /// Like `s3_status`, with a request body.
+    pub async fn s3_call(&self, request: &S3Request<'_>, body: Vec<u8>) -> u16 {
         let signed = self
             .s3()
-            .sign(request, Vec::new(), SystemTime::now())
+            .sign(request, body, SystemTime::now())
             .expect("sign");
         let signed = reqwest::Request::try_from(signed.map(reqwest::Body::from)).expect("request");
         self.http

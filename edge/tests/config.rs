@@ -1,0 +1,137 @@
+//! Settings are checked once, when the Worker starts: a bad or missing one is a clear
+//! configuration error, never a request-time 500, and production never gets dev defaults.
+
+use edge::config::{AdminBootstrap, Config, Environment, PlaybackMode};
+use std::collections::HashMap;
+
+fn base() -> HashMap<String, String> {
+    [
+        ("S3_ENDPOINT", "https://s3.us-east-1.amazonaws.com"),
+        ("S3_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("S3_SECRET_ACCESS_KEY", "secret"),
+        (
+            "JWT_SIGNING_KEY",
+            "K7soNXAvUHVRyBiAl/ukGcJWe2dy8AcrKDcbrCEKGuI=",
+        ),
+        ("WEBHOOK_SECRET", "webhook"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+fn parse(settings: &HashMap<String, String>) -> Result<Config, String> {
+    Config::from_lookup(|name| settings.get(name).cloned()).map_err(|e| e.to_string())
+}
+
+fn with(changes: &[(&str, &str)]) -> Result<Config, String> {
+    let mut settings = base();
+    for (k, v) in changes {
+        settings.insert(k.to_string(), v.to_string());
+    }
+    parse(&settings)
+}
+
+#[test]
+fn unset_environment_is_production_without_a_default_admin() {
+    let config = parse(&base()).unwrap();
+    assert_eq!(config.environment, Environment::Production);
+    assert!(config.admin.is_none());
+    assert!(matches!(config.playback, PlaybackMode::S3));
+    assert_eq!(config.single_put_max_bytes, 50 * 1024 * 1024);
+}
+
+#[test]
+fn development_has_the_dev_admin_and_env_overrides_it() {
+    let config = with(&[("ENVIRONMENT", "development")]).unwrap();
+    assert!(
+        matches!(&config.admin, Some(AdminBootstrap::DevPassword { password, .. }) if password == "admin")
+    );
+    let config = with(&[
+        ("ENVIRONMENT", "development"),
+        ("DEV_ADMIN_EMAIL", "Me@Example.com"),
+        ("DEV_ADMIN_PASSWORD", "pw"),
+    ])
+    .unwrap();
+    assert_eq!(config.admin.unwrap().email().as_str(), "me@example.com");
+}
+
+#[test]
+fn every_required_secret_is_named_when_missing() {
+    for name in [
+        "S3_ENDPOINT",
+        "S3_ACCESS_KEY_ID",
+        "S3_SECRET_ACCESS_KEY",
+        "JWT_SIGNING_KEY",
+        "WEBHOOK_SECRET",
+    ] {
+        let mut settings = base();
+        settings.remove(name);
+        let error = parse(&settings).unwrap_err();
+        assert!(error.contains(name), "{name}: {error}");
+    }
+}
+
+#[test]
+fn malformed_and_out_of_range_values_are_refused() {
+    for (name, value) in [
+        ("ENVIRONMENT", "staging"),
+        ("S3_ADDRESSING", "sideways"),
+        ("PLAYBACK_MODE", "ftp"),
+        ("JWT_SIGNING_KEY", "not base64"),
+        ("JWT_TTL_SECONDS", "0"),
+        ("JWT_TTL_SECONDS", "9999999999"),
+        ("UPLOAD_URL_TTL_SECONDS", "604801"),
+        ("PLAYBACK_URL_TTL_SECONDS", "abc"),
+        ("MAX_UPLOAD_BYTES", "5497558138881"),
+        ("SINGLE_PUT_MAX_BYTES", "5368709121"),
+        ("INCOMING_BUCKET", "Not_A_Bucket"),
+    ] {
+        let error = with(&[(name, value)])
+            .err()
+            .unwrap_or_else(|| panic!("{name}={value} accepted"));
+        assert!(
+            error.contains(name) || error.contains("configuration"),
+            "{name}: {error}"
+        );
+    }
+}
+
+#[test]
+fn production_admin_needs_both_email_and_hash() {
+    assert!(with(&[("ADMIN_EMAIL", "ops@example.com")]).is_err());
+    assert!(with(&[("ADMIN_PASSWORD_HASH", "$argon2id$...")]).is_err());
+    let config = with(&[
+        ("ADMIN_EMAIL", "ops@example.com"),
+        ("ADMIN_PASSWORD_HASH", "$argon2id$x"),
+    ])
+    .unwrap();
+    assert!(matches!(config.admin, Some(AdminBootstrap::Hash { .. })));
+}
+
+#[test]
+fn each_playback_mode_needs_its_own_secrets() {
+    let error = with(&[("PLAYBACK_MODE", "edge")]).unwrap_err();
+    assert!(error.contains("EDGE_TOKEN_SECRET"), "{error}");
+    let error = with(&[("PLAYBACK_MODE", "cloudfront")]).unwrap_err();
+    assert!(error.contains("CLOUDFRONT_"), "{error}");
+    assert!(matches!(
+        with(&[("PLAYBACK_MODE", "edge"), ("EDGE_TOKEN_SECRET", "s")])
+            .unwrap()
+            .playback,
+        PlaybackMode::Edge { .. }
+    ));
+}
+
+#[test]
+fn origins_are_trimmed_and_split() {
+    let config = with(&[(
+        "ALLOWED_ORIGINS",
+        " https://a.example/ , https://b.example ,",
+    )])
+    .unwrap();
+    assert_eq!(
+        config.allowed_origins,
+        ["https://a.example", "https://b.example"]
+    );
+}
