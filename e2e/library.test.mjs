@@ -168,6 +168,22 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
     assert.equal((await api.get(`/api/videos/${videoId}`)).status, 404, 'the API no longer knows the video');
   });
 
+  step('a dropped file that is not really a video fails, and the row says why', async () => {
+    const fileName = `not-a-video-${RUN}.avi`;
+    // Random bytes with a video name: accepted for upload, refused by the converter.
+    const dataTransfer = await page.evaluateHandle((name) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([crypto.getRandomValues(new Uint8Array(64 * 1024))], name, { type: 'video/x-msvideo' }));
+      return transfer;
+    }, fileName);
+    await page.dispatchEvent('#drop-zone', 'dragover', { dataTransfer });
+    await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer });
+
+    const seen = await waitForStatus(page, fileName, /^failed: \S/, READY_TIMEOUT_MS);
+    assert.ok(seen.at(-1).length > 'failed: '.length + 3, `a reason is shown: ${seen.at(-1)}`);
+    await screenshot(page, 'failed-row', { fullPage: true });
+  });
+
   test('logged no console errors and no uncaught exceptions', () => {
     assert.deepEqual(browser.errors, []);
   });

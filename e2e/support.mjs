@@ -119,19 +119,22 @@ export function libraryRow(page, fileName) {
 }
 
 /**
- * Polls the row's status word until it reads `wanted`; returns every distinct status seen on the way,
- * which shows the page updated itself without a reload. A `failed` status ends the wait at once.
+ * Polls the row's status word until it reads `wanted` (a string or a RegExp); returns every distinct
+ * status seen on the way, which shows the page updated itself without a reload. An unwanted
+ * `failed` status ends the wait at once.
  */
 export async function waitForStatus(page, fileName, wanted, timeoutMs) {
   const status = libraryRow(page, fileName).locator('.status');
+  const isWanted = (text) => (typeof wanted === 'string' ? text === wanted : wanted.test(text));
   const seen = [];
   const what = () => `${fileName} to be "${wanted}" (seen: ${seen.join(' → ') || 'no row'})`;
   await waitUntil(what, timeoutMs, async () => {
     if ((await status.count()) !== 1) return false;
     const text = (await status.textContent({ timeout: 5000 })).trim();
     if (seen.at(-1) !== text) seen.push(text);
+    if (isWanted(text)) return true;
     assert.ok(!text.startsWith('failed'), `${fileName} ${text}`);
-    return text === wanted;
+    return false;
   });
   return seen;
 }

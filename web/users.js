@@ -7,8 +7,12 @@ const form = document.getElementById('user-form');
 const errorEl = document.getElementById('user-error');
 const statusEl = document.getElementById('user-status');
 
+/** Shows the form, empty, to admins only: a new session starts without the last one's messages. */
 export function showUserAdmin(visible) {
   section.hidden = !visible;
+  form.reset();
+  errorEl.hidden = true;
+  statusEl.textContent = '';
 }
 
 form.addEventListener('submit', async (event) => {
