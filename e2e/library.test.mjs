@@ -109,6 +109,36 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
     await screenshot(page, 'library-desktop', { fullPage: true });
   });
 
+  step('swaps in a fresh playback URL before the old one expires, keeping the position', async () => {
+    // A second page whose clock can jump ahead: the URL is valid for an hour of real time.
+    const clockPage = await browser.context.newPage();
+    await clockPage.clock.install();
+    const playbacks = [];
+    clockPage.on('response', async (response) => {
+      if (/^\/api\/videos\/[^/]+\/playback$/.test(new URL(response.url()).pathname)) playbacks.push(await response.json());
+    });
+    await clockPage.goto('/');
+    await clockPage.getByRole('button', { name: `Play noise-test-${RUN}` }).click();
+    await clockPage.waitForFunction(() => document.getElementById('player-video').currentTime > 1, null, { timeout: 30_000 });
+    const position = await clockPage.evaluate(() => {
+      const video = document.getElementById('player-video');
+      video.pause();
+      window.metadataLoads = 0;
+      video.addEventListener('loadedmetadata', () => (window.metadataLoads += 1));
+      return video.currentTime;
+    });
+
+    const lifetimeMs = Date.parse(playbacks[0].expiresAt) - Date.now();
+    await clockPage.clock.fastForward(Math.ceil(lifetimeMs * 0.8) + 1000);
+    await waitUntil('a second playback URL', 30_000, () => playbacks.length === 2);
+    await clockPage.waitForFunction(() => window.metadataLoads === 1, null, { timeout: 30_000 });
+    await waitUntil('the position to be restored', 10_000, async () => {
+      const now = await clockPage.evaluate(() => document.getElementById('player-video').currentTime);
+      return Math.abs(now - position) < 0.1;
+    });
+    await clockPage.close();
+  });
+
   step('keeps the session across a reload', async () => {
     await page.reload();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
