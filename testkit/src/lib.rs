@@ -176,13 +176,14 @@ impl Supervised {
         log: &Path,
         remove_after: Option<&Path>,
     ) -> Supervised {
-        // The shell reports the child's pid, ignores the terminal's Ctrl-C (so does `cat`,
-        // inheriting that) and waits for EOF; the child, in its own session, then gets TERM,
-        // and KILL if it lingers.
+        // The shell reports the child's pid, then ignores INT, TERM and HUP (so does `cat`,
+        // inheriting that): a signal to the owner's whole process group (Ctrl-C, `kill
+        // -TERM -<pgid>`) ends the owner, whose exit closes the pipe. On that EOF the child,
+        // in a session of its own, gets TERM, then KILL if it lingers.
         const SCRIPT: &str = r#"log=$1; cleanup=$2; shift 2
 setsid "$@" >"$log" 2>&1 </dev/null & child=$!
 echo $child
-trap '' INT
+trap '' INT TERM HUP
 cat >/dev/null
 kill -TERM -$child 2>/dev/null
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
