@@ -93,6 +93,10 @@ describe('API in workerd', { timeout: 10 * 60_000 }, () => {
     const page = await fetch(BASE + '/');
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type'), /text\/html/);
+    // web/_headers: the app cannot be framed and runs only its own scripts.
+    assert.match(page.headers.get('content-security-policy'), /frame-ancestors 'none'/);
+    assert.match(page.headers.get('content-security-policy'), /script-src 'self'/);
+    assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
   });
 
   test('sign in, upload through the presigned URL, complete, convert, list, play with Range, delete', async () => {
