@@ -231,6 +231,22 @@ impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, 
         }
     }
 
+    /// A job that claims success without a usable output: the video fails, the source stays.
+    async fn output_missing(&self, job: &str, video_id: &str, message: &str) -> Result<Outcome> {
+        self.webhook
+            .send(&self.failed(
+                &format!("{job}:failed"),
+                video_id,
+                "output_missing",
+                message,
+            ))
+            .await?;
+        Ok(Outcome::Failed {
+            video_id: video_id.into(),
+            code: "output_missing".into(),
+        })
+    }
+
     /// COMPLETE: the output must exist and be non-empty; then the source goes, then the edge
     /// hears `ready`. Every step is idempotent, so a redelivered event repeats harmlessly.
     async fn finalize(
@@ -255,18 +271,7 @@ impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, 
                 "job {job} reported no output under s3://{}/{expected_prefix}: {path:?}",
                 self.buckets.media
             );
-            self.webhook
-                .send(&self.failed(
-                    &format!("{job}:failed"),
-                    video_id,
-                    "output_missing",
-                    &message,
-                ))
-                .await?;
-            return Ok(Outcome::Failed {
-                video_id: video_id.into(),
-                code: "output_missing".into(),
-            });
+            return self.output_missing(job, video_id, &message).await;
         };
         match self.store.head(bucket, output_key).await? {
             Some(meta) if meta.size > 0 => {}
@@ -277,18 +282,7 @@ impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, 
                     "does not exist"
                 };
                 let message = format!("the output s3://{bucket}/{output_key} {what}");
-                self.webhook
-                    .send(&self.failed(
-                        &format!("{job}:failed"),
-                        video_id,
-                        "output_missing",
-                        &message,
-                    ))
-                    .await?;
-                return Ok(Outcome::Failed {
-                    video_id: video_id.into(),
-                    code: "output_missing".into(),
-                });
+                return self.output_missing(job, video_id, &message).await;
             }
         }
         self.store

@@ -3,7 +3,7 @@
 
 use crate::run::{cmd, output, root, tee};
 use crate::setup::{self, Need};
-use crate::stack::{Stack, StackOptions, build_origin_runner};
+use crate::stack::{Stack, with_throwaway_stack};
 use std::time::{Duration, Instant};
 
 /// Iterations per timed request inside workerd: enough to dwarf the request's own cost.
@@ -124,27 +124,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 fn edge() -> Result<Vec<String>, String> {
     println!("==> edge: the built Worker in workerd (wrangler dev) on loopback");
-    let runner = build_origin_runner()?;
-    let data_dir = testkit::temp_dir("bench-stack");
-    let stack = Stack::start(
-        &StackOptions {
-            edge_port: testkit::free_port(),
-            s3_port: testkit::free_port(),
-            data_dir: data_dir.clone(),
-            overrides: vec![("DEV_BENCH_ROUTES".into(), "1".into())],
-        },
-        &runner,
-    )?;
-    let port: u16 = stack
-        .base_url
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .ok_or("the stack's URL has no port")?;
-    let result = measure_edge(&stack, port);
-    drop(stack);
-    let _ = std::fs::remove_dir_all(&data_dir);
-    result
+    with_throwaway_stack(vec![("DEV_BENCH_ROUTES".into(), "1".into())], measure_edge)
 }
 
 fn timed(mut request: impl FnMut() -> Option<(u16, String)>) -> Result<f64, String> {
@@ -156,7 +136,8 @@ fn timed(mut request: impl FnMut() -> Option<(u16, String)>) -> Result<f64, Stri
     }
 }
 
-fn measure_edge(stack: &Stack, port: u16) -> Result<Vec<String>, String> {
+fn measure_edge(stack: &Stack) -> Result<Vec<String>, String> {
+    let port = stack.edge_port;
     let mut lines = Vec::new();
     // Per operation: (n iterations) minus (the same request doing nothing), over n.
     let per_op = |op: &str| -> Result<f64, String> {

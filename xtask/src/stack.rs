@@ -19,8 +19,10 @@ pub struct StackOptions {
 
 pub struct Stack {
     pub base_url: String,
+    pub edge_port: u16,
     pub admin_email: String,
     pub admin_password: String,
+    pub webhook_secret: String,
     // Fields drop in this order: the Worker first, S3 last.
     pub edge: Supervised,
     pub origin: Supervised,
@@ -64,6 +66,31 @@ pub fn build_origin_runner() -> Result<PathBuf, String> {
         "origin-local",
     ]))?;
     Ok(target_dir().join("debug/origin-local"))
+}
+
+/// Runs `body` against a throwaway stack on free ports (the dev one may be running) with its
+/// data in a temp dir; afterwards the stack stops and its data goes, whatever `body` returned.
+pub fn with_throwaway_stack<T>(
+    overrides: Vec<(String, String)>,
+    body: impl FnOnce(&Stack) -> Result<T, String>,
+) -> Result<T, String> {
+    let runner = build_origin_runner()?;
+    let data_dir = testkit::temp_dir("stack");
+    let options = StackOptions {
+        edge_port: testkit::free_port(),
+        s3_port: testkit::free_port(),
+        data_dir: data_dir.clone(),
+        overrides,
+    };
+    let result = Stack::start(&options, &runner).and_then(|stack| {
+        let result = body(&stack);
+        match (result, stack.failed_part()) {
+            (Err(e), Some(part)) => Err(format!("{e}; {part}")),
+            (result, _) => result,
+        }
+    });
+    let _ = std::fs::remove_dir_all(&data_dir);
+    result
 }
 
 impl Stack {
@@ -158,6 +185,8 @@ impl Stack {
         }
         Ok(Stack {
             base_url: edge_origin,
+            edge_port: options.edge_port,
+            webhook_secret: lookup(&vars, "WEBHOOK_SECRET")?.to_string(),
             s3,
             admin_email: lookup(&vars, "DEV_ADMIN_EMAIL")?.to_string(),
             admin_password: lookup(&vars, "DEV_ADMIN_PASSWORD")?.to_string(),

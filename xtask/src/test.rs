@@ -3,7 +3,7 @@
 
 use crate::run::{Report, cmd, root, tee};
 use crate::setup::{self, Need};
-use crate::stack::{Stack, StackOptions, build_origin_runner};
+use crate::stack::with_throwaway_stack;
 
 pub fn run(args: &[String]) -> Result<(), String> {
     if let Some(arg) = args.first() {
@@ -74,39 +74,18 @@ fn checks_and_suites(report: &mut Report) {
     );
 }
 
-/// A throwaway stack on free ports (the dev one may be running), then the Node suites in
-/// `e2e/`: the API over real HTTP, and the web app in Debian's Chromium.
+/// The Node suites in `e2e/` against a throwaway stack: the API over real HTTP, and the web
+/// app in Debian's Chromium.
 fn end_to_end(report: &mut Report) -> Result<(), String> {
-    let runner = build_origin_runner()?;
-    let data_dir = testkit::temp_dir("stack");
-    let stack = Stack::start(
-        &StackOptions {
-            edge_port: testkit::free_port(),
-            s3_port: testkit::free_port(),
-            data_dir: data_dir.clone(),
-            overrides: Vec::new(),
-        },
-        &runner,
-    )?;
-    let webhook_secret = crate::stack::dev_vars()?
-        .into_iter()
-        .find(|(k, _)| k == "WEBHOOK_SECRET")
-        .map(|(_, v)| v)
-        .unwrap_or_default();
-    let (result, output) = tee(cmd("node")
-        .args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
-        .arg(root().join("e2e"))
-        .env("EDGEVID_BASE_URL", &stack.base_url)
-        .env("DEV_ADMIN_EMAIL", &stack.admin_email)
-        .env("DEV_ADMIN_PASSWORD", &stack.admin_password)
-        .env("EDGEVID_WEBHOOK_SECRET", webhook_secret));
-    report.count_node_tests(&output);
-    let failure = stack.failed_part();
-    drop(stack);
-    let _ = std::fs::remove_dir_all(&data_dir);
-    match (result, failure) {
-        (Err(e), Some(part)) => Err(format!("{e}; {part}")),
-        (Err(e), None) => Err(e),
-        (Ok(()), _) => Ok(()),
-    }
+    with_throwaway_stack(Vec::new(), |stack| {
+        let (result, output) = tee(cmd("node")
+            .args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
+            .arg(root().join("e2e"))
+            .env("EDGEVID_BASE_URL", &stack.base_url)
+            .env("DEV_ADMIN_EMAIL", &stack.admin_email)
+            .env("DEV_ADMIN_PASSWORD", &stack.admin_password)
+            .env("EDGEVID_WEBHOOK_SECRET", &stack.webhook_secret));
+        report.count_node_tests(&output);
+        result
+    })
 }
