@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use signer::ids::{BucketName, Email};
 use signer::jwt::JwtIssuer;
 use signer::playback::{CloudFrontHash, CloudFrontSigner};
-use signer::s3::{Addressing, Credentials, S3Config};
+use signer::s3::{Addressing, Credentials, S3Config, S3Signer};
 use std::time::Duration;
 
 const MIB: u64 = 1024 * 1024;
@@ -50,7 +50,8 @@ pub enum PlaybackMode {
 #[derive(Debug)]
 pub struct Config {
     pub environment: Environment,
-    pub s3: S3Config,
+    /// Prepared once per isolate: every request signs with it.
+    pub s3: S3Signer,
     pub incoming_bucket: BucketName,
     pub media_bucket: BucketName,
     pub jwt: JwtIssuer,
@@ -126,7 +127,9 @@ impl Config {
                 secret_access_key: require("S3_SECRET_ACCESS_KEY")?,
                 session_token: None,
             },
-        };
+        }
+        .signer()
+        .map_err(|e| Error::Config(format!("S3_ENDPOINT / S3_REGION / S3 keys: {e}")))?;
         let bucket = |name: &str, default: &str| {
             let value = get(name).unwrap_or_else(|| default.into());
             BucketName::parse(&value).map_err(|e| Error::Config(format!("{name}: {e}")))

@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 use crate::ports::HttpClient;
 use signer::ids::{BucketName, ObjectKey};
 use signer::s3::xml::{self, CompletedPart, Part};
-use signer::s3::{S3Config, S3Request};
+use signer::s3::{S3Request, S3Signer};
 use std::time::SystemTime;
 
 /// What S3 said when it refused a request: its status and error code.
@@ -16,7 +16,7 @@ pub struct Refusal {
 }
 
 pub struct Storage<'a, H> {
-    pub s3: &'a S3Config,
+    pub s3: &'a S3Signer,
     pub http: &'a H,
     pub now: SystemTime,
 }

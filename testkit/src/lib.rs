@@ -121,7 +121,8 @@ pub fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<(u16,
     http_request(port, "GET", path, headers, b"")
 }
 
-/// A minimal HTTP/1.0 request on loopback (one connection, read to the end).
+/// A minimal HTTP/1.0 request on loopback: status and body. The body is read by its
+/// Content-Length (some servers hold the connection open after answering), else to the end.
 pub fn http_request(
     port: u16,
     method: &str,
@@ -142,17 +143,41 @@ pub fn http_request(
     let mut bytes = request.into_bytes();
     bytes.extend_from_slice(body);
     stream.write_all(&bytes).ok()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).ok()?;
-    let text = String::from_utf8_lossy(&response);
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    let status = head
+
+    let mut reader = std::io::BufReader::new(stream);
+    let mut status_line = String::new();
+    std::io::BufRead::read_line(&mut reader, &mut status_line).ok()?;
+    let status = status_line
         .strip_prefix("HTTP/")?
         .split_whitespace()
         .nth(1)?
         .parse()
         .ok()?;
-    Some((status, body.to_string()))
+    let mut content_length = None;
+    loop {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut reader, &mut line).ok()?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            content_length = value.trim().parse::<usize>().ok();
+        }
+    }
+    let mut body = Vec::new();
+    match content_length {
+        Some(length) => {
+            body.resize(length, 0);
+            reader.read_exact(&mut body).ok()?;
+        }
+        None => {
+            reader.read_to_end(&mut body).ok()?;
+        }
+    }
+    Some((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 /// A child process that cannot outlive its owner. A supervising shell starts it in a

@@ -187,8 +187,32 @@ fn measure_edge(stack: &Stack) -> Result<Vec<String>, String> {
         median(logins) * 1e3
     ));
 
-    let health = load(&stack.base_url, "/api/health", None)?;
-    let create = load(&stack.base_url, "/api/videos", Some(&token))?;
+    let base = &stack.base_url;
+    let health = load(base, "/api/health", &wrk_script(None, false))?;
+    let create = load(base, "/api/videos", &wrk_script(Some(&token), true))?;
+    // What one local D1 query costs, to read the ratio by: an authorized read of one video.
+    let bearer = format!("Bearer {token}");
+    let (_, created) = testkit::http_request(
+        port,
+        "POST",
+        "/api/videos",
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &bearer),
+        ],
+        CREATE_BODY.as_bytes(),
+    )
+    .ok_or("creating a video did not answer")?;
+    let video_id = created
+        .split("\"id\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or_else(|| format!("no video id in {created}"))?;
+    let read = load(
+        base,
+        &format!("/api/videos/{video_id}"),
+        &wrk_script(Some(&token), false),
+    )?;
     lines.push(format!(
         "load, {LOAD_CONNECTIONS} connections × {LOAD_SECONDS} s: GET /api/health {:.0} req/s (p50 {:.2} ms, p99 {:.2} ms)",
         health.rps, health.p50_ms, health.p99_ms
@@ -199,6 +223,12 @@ fn measure_edge(stack: &Stack) -> Result<Vec<String>, String> {
         create.p50_ms,
         create.p99_ms,
         create.rps / health.rps
+    ));
+    lines.push(format!(
+        "load, same: GET /api/videos/{{id}} (auth + one D1 read) {:.0} req/s (p50 {:.2} ms) → {:.2} of health: local D1 sets the pace",
+        read.rps,
+        read.p50_ms,
+        read.rps / health.rps
     ));
 
     let wasm = root().join("edge/build/index_bg.wasm");
@@ -226,17 +256,29 @@ struct Load {
     p99_ms: f64,
 }
 
-/// wrk, bounded in connections and time; POST when a token is given (a small video each).
-fn load(base_url: &str, path: &str, token: Option<&str>) -> Result<Load, String> {
+/// The body of `POST /api/videos` under load: a small video, so a single presigned PUT.
+const CREATE_BODY: &str = r#"{"fileName":"bench.mp4","fileSize":1000,"fileType":"video/mp4"}"#;
+
+/// wrk's request script: a GET, with a bearer token when given, or a video creation.
+fn wrk_script(token: Option<&str>, create: bool) -> String {
+    let mut lua = String::new();
+    if let Some(token) = token {
+        lua.push_str(&format!(
+            "wrk.headers[\"Authorization\"] = \"Bearer {token}\"\n"
+        ));
+    }
+    if create {
+        lua.push_str(
+            "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n",
+        );
+        lua.push_str(&format!("wrk.body = '{CREATE_BODY}'\n"));
+    }
+    lua
+}
+
+/// wrk, bounded in connections and time.
+fn load(base_url: &str, path: &str, lua: &str) -> Result<Load, String> {
     let script = testkit::temp_dir("wrk").join("request.lua");
-    let lua = match token {
-        Some(token) => format!(
-            "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n\
-             wrk.headers[\"Authorization\"] = \"Bearer {token}\"\n\
-             wrk.body = '{{\"fileName\":\"bench.mp4\",\"fileSize\":1000,\"fileType\":\"video/mp4\"}}'\n"
-        ),
-        None => String::new(),
-    };
     std::fs::write(&script, lua).map_err(|e| e.to_string())?;
     let (result, text) = tee(cmd("wrk")
         .args(["--latency", "-t", "2", "-c"])

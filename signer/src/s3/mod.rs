@@ -363,6 +363,51 @@ impl<'a> S3Request<'a> {
 }
 
 impl S3Config {
+    /// This configuration prepared for signing many requests: the endpoint parsed and the
+    /// credentials turned into a signing identity once, not per request.
+    pub fn signer(&self) -> Result<S3Signer> {
+        if self.region.is_empty() {
+            return Err(Error::InvalidEndpoint("empty region"));
+        }
+        Ok(S3Signer {
+            endpoint: Endpoint::parse(&self.endpoint)?,
+            identity: self.credentials.identity()?,
+            region: self.region.clone(),
+            addressing: self.addressing,
+        })
+    }
+
+    /// [`S3Signer::presign`] with this configuration.
+    pub fn presign(
+        &self,
+        request: &S3Request<'_>,
+        now: SystemTime,
+        expires_in: Duration,
+    ) -> Result<Presigned> {
+        self.signer()?.presign(request, now, expires_in)
+    }
+
+    /// [`S3Signer::sign`] with this configuration.
+    pub fn sign(
+        &self,
+        request: &S3Request<'_>,
+        body: Vec<u8>,
+        now: SystemTime,
+    ) -> Result<http::Request<Vec<u8>>> {
+        self.signer()?.sign(request, body, now)
+    }
+}
+
+/// A prepared [`S3Config`] (see [`S3Config::signer`]): what a hot path keeps.
+#[derive(Debug, Clone)]
+pub struct S3Signer {
+    endpoint: Endpoint,
+    identity: Identity,
+    region: String,
+    addressing: Addressing,
+}
+
+impl S3Signer {
     /// A URL that performs `request` without credentials until `now + expires_in` (whole
     /// seconds, 1 s ..= 7 days). The payload is not signed (`UNSIGNED-PAYLOAD`); lengths and
     /// types are bound through signed headers instead.
@@ -463,12 +508,8 @@ impl S3Config {
         time: SystemTime,
         settings: SigningSettings,
     ) -> Result<aws_sigv4::http_request::SigningInstructions> {
-        if self.region.is_empty() {
-            return Err(Error::InvalidEndpoint("empty region"));
-        }
-        let identity = self.credentials.identity()?;
         let params = v4::SigningParams::builder()
-            .identity(&identity)
+            .identity(&self.identity)
             .region(&self.region)
             .name("s3")
             .time(time)
@@ -494,7 +535,7 @@ impl S3Config {
 
     /// The request's URL with its operation parameters, without authentication.
     fn url(&self, operation: &Operation<'_>) -> Result<String> {
-        let endpoint = Endpoint::parse(&self.endpoint)?;
+        let endpoint = &self.endpoint;
         let bucket = operation.bucket.as_str();
         let virtual_hosted = self.addressing == Addressing::VirtualHosted
             && !endpoint.host_is_ip
@@ -555,6 +596,7 @@ fn append_query<'v>(url: &mut String, params: impl Iterator<Item = (&'v str, &'v
 }
 
 /// The parts of [`S3Config::endpoint`] URLs are built from.
+#[derive(Debug, Clone)]
 struct Endpoint {
     scheme: &'static str,
     authority: String,
