@@ -768,16 +768,8 @@ async fn edge_mode_streams_through_the_worker_with_range_and_refuses_bad_tokens(
     let mp4: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
     app.finish_conversion(&id, &mp4).await;
 
-    let body = app
-        .call(
-            Method::GET,
-            &format!("/api/videos/{id}/playback"),
-            Some(&token),
-            None,
-        )
-        .await
-        .json();
-    let url = body["url"].as_str().unwrap();
+    let url = app.playback_url(&token, &id).await;
+    let url = url.as_str();
     let path = url
         .strip_prefix(common::BASE)
         .expect("served by the Worker itself");
@@ -839,16 +831,8 @@ async fn cloudfront_mode_signs_urls_on_the_distribution() {
     let token = app.admin().await;
     let id = app.uploaded_video(&token, vec![1; 64]).await;
     app.finish_conversion(&id, b"mp4").await;
-    let body = app
-        .call(
-            Method::GET,
-            &format!("/api/videos/{id}/playback"),
-            Some(&token),
-            None,
-        )
-        .await
-        .json();
-    let url = body["url"].as_str().unwrap();
+    let url = app.playback_url(&token, &id).await;
+    let url = url.as_str();
     assert!(
         url.starts_with(&format!(
             "https://d111111abcdef8.cloudfront.net/videos/{id}/video.mp4?Expires="

@@ -345,6 +345,20 @@ impl TestApp {
         assert_eq!(status, 200);
     }
 
+    /// The playback URL of a ready video.
+    pub async fn playback_url(&self, token: &str, id: &str) -> String {
+        let answer = self
+            .call(
+                Method::GET,
+                &format!("/api/videos/{id}/playback"),
+                Some(token),
+                None,
+            )
+            .await
+            .expect(StatusCode::OK);
+        answer.json()["url"].as_str().expect("url").to_string()
+    }
+
     /// What the origin does when a conversion succeeds: the MP4 in media, then `ready`.
     pub async fn finish_conversion(&self, id: &str, mp4: &[u8]) {
         let output = format!("videos/{id}/video.mp4");
