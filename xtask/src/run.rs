@@ -21,6 +21,13 @@ pub fn home() -> PathBuf {
     std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from)
 }
 
+/// Where `cargo install` puts binaries: `$CARGO_HOME/bin`, by default `~/.cargo/bin`.
+pub fn cargo_bin() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map_or_else(|| home().join(".cargo"), PathBuf::from)
+        .join("bin")
+}
+
 /// Where cargo puts build output: `CARGO_TARGET_DIR` if set, else a cache outside the clone
 /// so that a fresh clone (CI's) reuses earlier builds.
 pub fn target_dir() -> PathBuf {
@@ -33,7 +40,7 @@ pub fn target_dir() -> PathBuf {
 /// target dir, and worker-build pointed at pre-installed tools (it would download them).
 pub fn project_env() -> Vec<(String, String)> {
     let root = root();
-    let cargo_bin = home().join(".cargo/bin");
+    let cargo_bin = cargo_bin();
     let node_bin = root.join("node_modules/.bin");
     let path = std::env::join_paths(
         [root.join(".venv/bin"), node_bin.clone(), cargo_bin.clone()]

@@ -1,7 +1,7 @@
 //! Installs what the project needs on a fresh Debian machine with Rust: idempotent (a tool
 //! whose pinned version is present is skipped) and loud about what it does.
 
-use crate::run::{cmd, home, output, root, status};
+use crate::run::{cargo_bin, cmd, output, root, status};
 use std::path::Path;
 use std::process::Command;
 
@@ -69,7 +69,7 @@ fn ensure_rustup_target(target: &str) -> Result<(), String> {
 
 /// `cargo install` a pinned tool unless `<bin> --version` already reports that version.
 fn ensure_cargo_install(krate: &str, bin: &str, version: &str) -> Result<(), String> {
-    let bin_path = home().join(".cargo/bin").join(bin);
+    let bin_path = cargo_bin().join(bin);
     let reported = output(Command::new(&bin_path).arg("--version")).unwrap_or_default();
     if reported.split_whitespace().any(|word| word == version) {
         println!("  ok  {krate} {version}");
