@@ -59,7 +59,7 @@ impl<T: Into<SqlValue>> From<Option<T>> for SqlValue {
 pub type Row = serde_json::Map<String, serde_json::Value>;
 
 /// One SQL statement with its parameters.
-pub type Statement = (&'static str, Vec<SqlValue>);
+pub type Statement<'a> = (&'a str, Vec<SqlValue>);
 
 /// SQLite semantics (D1 is SQLite): the catalog's SQL is written once for both.
 pub trait Database {
@@ -67,7 +67,7 @@ pub trait Database {
     /// Runs one statement; returns how many rows it changed.
     async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64>;
     /// Runs the statements in one transaction; returns each one's changed-row count.
-    async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>>;
+    async fn batch(&self, statements: Vec<Statement<'_>>) -> Result<Vec<u64>>;
 }
 
 /// Sends one HTTP request (the edge's own signed S3 calls) and reads the whole answer.

@@ -19,7 +19,7 @@ ops = [[m.upper(), p] for p, item in doc["paths"].items() for m in item
        if m in ("get", "put", "post", "delete", "patch", "head", "options")]
 print(json.dumps({"openapi": doc["openapi"], "ops": ops}))
 "#;
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.yaml");
+    let path = testkit::workspace_root().join("edge/openapi.yaml");
     let out = testkit::python_output(script, &[path.to_str().expect("UTF-8 path")]);
     let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(parsed["openapi"], "3.1.0");

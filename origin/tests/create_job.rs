@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::{Edge, MediaConvertCapture, WEBHOOK_SECRET, clip, put_file};
 use origin::clock::SystemClock;
@@ -14,9 +14,7 @@ use origin::{Buckets, Origin, Outcome, Plan};
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name);
+    let path = testkit::workspace_root().join("origin/fixtures").join(name);
     serde_json::from_slice(
         &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
     )
@@ -24,8 +22,8 @@ fn fixture(name: &str) -> Value {
 }
 
 fn expected_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/expected")
+    testkit::workspace_root()
+        .join("origin/fixtures/expected")
         .join(name)
 }
 

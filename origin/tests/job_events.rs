@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use common::{Edge, WEBHOOK_SECRET, clip, put_file};
@@ -68,9 +67,7 @@ fn origin(edge_url: &str, secret: &str) -> TestOrigin {
 
 /// A fixture with its video id replaced by a fresh one (tests share one SeaweedFS).
 fn fixture(name: &str, video_id: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name);
+    let path = testkit::workspace_root().join("origin/fixtures").join(name);
     let text = std::fs::read_to_string(path)
         .unwrap()
         .replace(FIXTURE_VIDEO, video_id);

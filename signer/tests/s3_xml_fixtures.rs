@@ -9,11 +9,9 @@ use signer::s3::xml::{
 };
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/tests/fixtures/seaweedfs/{name}.xml",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    let path =
+        testkit::workspace_root().join(format!("signer/tests/fixtures/seaweedfs/{name}.xml"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 const UPLOAD_ID: &str = "725015d99629745c8f1086635c0a3a25ab7ca577_e8dac583b2ee4ffcba0803d272a23607";

@@ -20,11 +20,15 @@ pub const S3_OTHER_SECRET_KEY: &str = "edgevid-other-secret-key";
 /// The buckets every SeaweedFS started here has.
 pub const BUCKETS: [&str; 2] = ["incoming", "media"];
 
-/// The workspace's root directory.
+/// The workspace's root: the parent of the running package's directory, which cargo names
+/// at run time (`cargo test`, `cargo run`). Not `env!` alone: a build cache shared by several
+/// checkouts (CI's clean clones) keeps the path of the checkout that compiled a crate first.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let package = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    package
         .parent()
-        .expect("testkit lives one level below the workspace root")
+        .expect("every package lives one level below the workspace root")
         .to_path_buf()
 }
 

@@ -9,12 +9,7 @@ use std::time::Instant;
 /// The workspace root (xtask lives one level below it).
 pub fn root() -> &'static Path {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
-    ROOT.get_or_init(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("xtask lives one level below the workspace root")
-            .to_path_buf()
-    })
+    ROOT.get_or_init(testkit::workspace_root)
 }
 
 pub fn home() -> PathBuf {

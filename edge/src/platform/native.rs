@@ -16,8 +16,8 @@ pub struct Sqlite {
 }
 
 impl Sqlite {
-    /// A fresh in-memory database with every migration applied.
-    pub fn in_memory() -> Result<Sqlite> {
+    /// A fresh in-memory database with every migration in `migrations` applied.
+    pub fn in_memory(migrations: &Path) -> Result<Sqlite> {
         let connection = rusqlite::Connection::open_in_memory().map_err(db_error)?;
         // D1 enforces foreign keys; SQLite does only when asked.
         connection
@@ -26,7 +26,7 @@ impl Sqlite {
         let sqlite = Sqlite {
             connection: Mutex::new(connection),
         };
-        sqlite.migrate(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations"))?;
+        sqlite.migrate(migrations)?;
         Ok(sqlite)
     }
 
@@ -109,7 +109,7 @@ impl Database for Sqlite {
         run(&*self.lock()?, sql, params)
     }
 
-    async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>> {
+    async fn batch(&self, statements: Vec<Statement<'_>>) -> Result<Vec<u64>> {
         let mut connection = self.lock()?;
         let transaction = connection.transaction().map_err(db_error)?;
         let changed = statements

@@ -257,7 +257,7 @@ impl Database for D1 {
         changes(&statement.run().await.map_err(d1_error)?)
     }
 
-    async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>> {
+    async fn batch(&self, statements: Vec<Statement<'_>>) -> Result<Vec<u64>> {
         let prepared = statements
             .iter()
             .map(|(sql, params)| self.0.prepare(*sql).bind(&js_params(params)))

@@ -101,7 +101,8 @@ impl TestApp {
         // Real time: SeaweedFS checks signatures against its own clock.
         let clock = NativeClock::fixed(SystemTime::now());
         let platform = NativePlatform {
-            db: Sqlite::in_memory().expect("sqlite with migrations"),
+            db: Sqlite::in_memory(&testkit::workspace_root().join("migrations"))
+                .expect("sqlite with migrations"),
             http: Reqwest::default(),
             clock: clock.clone(),
         };

@@ -3,12 +3,11 @@
 //! once: Python starts in ~100 ms, and hundreds of starts would dominate the suite.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 pub fn run_oracle(script: &str, input: &serde_json::Value) -> serde_json::Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/oracles")
+    let path = testkit::workspace_root()
+        .join("signer/tests/oracles")
         .join(script);
     let mut child = Command::new(testkit::python())
         .arg(&path)
