@@ -228,6 +228,16 @@ describe('API in workerd', { timeout: 10 * 60_000 }, () => {
     assert.equal(sameClient.status, 429);
     assert.equal((await api('POST', '/api/auth', { body: ADMIN })).status, 200);
 
+    // A burst sent at once gets no more tries than one sent in turn: each attempt takes its
+    // place under the limit before its password is checked (in workerd D1 calls interleave).
+    const burstClient = { 'cf-connecting-ip': `198.51.100.${1 + Math.floor(Math.random() * 250)}` };
+    const burstEmail = `burst-${Date.now()}@example.com`;
+    const burst = await Promise.all(Array.from({ length: 25 }, () =>
+      api('POST', '/api/auth', { body: { email: burstEmail, password: 'wrong' }, headers: burstClient })));
+    const statuses = burst.map((answer) => answer.status);
+    assert.equal(statuses.filter((s) => s === 401).length, 10, `statuses ${statuses}`);
+    assert.equal(statuses.filter((s) => s === 429).length, 15, `statuses ${statuses}`);
+
     // Job events: signed, windowed, replay-safe.
     const event = JSON.stringify({ eventId: `evt-${Date.now()}`, videoId: '0193a5b0-0000-7000-8000-000000000001', status: 'processing', progress: 5 });
     const sign = (t, body) => `t=${t},v1=${createHmac('sha256', WEBHOOK_SECRET).update(`${t}.${body}`).digest('hex')}`;

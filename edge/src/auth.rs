@@ -42,15 +42,19 @@ pub async fn sign_in<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> 
     let window_start = now_ms - FAILURE_WINDOW_MS;
     let catalog = app.catalog();
 
-    for scope in &scopes {
-        let (count, oldest) = catalog.failures_since(scope, window_start).await?;
-        if count >= MAX_FAILURES {
-            let frees_at = oldest.unwrap_or(now_ms) + FAILURE_WINDOW_MS;
-            let retry_after_secs = u64::try_from((frees_at - now_ms + 999) / 1000)
-                .unwrap_or(1)
-                .max(1);
-            return Err(Error::RateLimited { retry_after_secs });
-        }
+    let attempt = hex::encode(app.random_bytes::<16>());
+    if !catalog
+        .reserve_attempt(&scopes, &attempt, MAX_FAILURES, now_ms, window_start)
+        .await?
+    {
+        let frees_at = catalog
+            .throttled_until(&scopes, MAX_FAILURES, window_start, FAILURE_WINDOW_MS)
+            .await?
+            .unwrap_or(now_ms);
+        let retry_after_secs = u64::try_from((frees_at - now_ms + 999) / 1000)
+            .unwrap_or(1)
+            .max(1);
+        return Err(Error::RateLimited { retry_after_secs });
     }
 
     if let Some(admin) = app
@@ -71,17 +75,15 @@ pub async fn sign_in<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> 
     let password_ok = password::verify_password(&input.password, stored_hash).unwrap_or(false);
     let (user, email_scope) = match (user, email_scope) {
         (Some(user), Some(scope)) if password_ok => (user, scope),
+        // The reserved rows stay: they are this failure's record.
         _ => {
-            catalog
-                .record_failure(&scopes, now_ms, window_start)
-                .await?;
             return Err(Error::unauthorized(
                 "invalid_credentials",
                 "email or password is wrong",
             ));
         }
     };
-    catalog.clear_failures(&email_scope).await?;
+    catalog.settle_success(&attempt, &email_scope).await?;
 
     // Seeded bcrypt hashes (and weaker argon2 parameters) are upgraded on a good sign-in.
     let params = Argon2Params::default();

@@ -76,6 +76,15 @@ pub struct Catalog<'a, D> {
     db: &'a D,
 }
 
+/// `?1, ?2, …` for an `IN (…)` list of scopes, and the scopes as parameters.
+fn scope_params(scopes: &[String]) -> (String, Vec<SqlValue>) {
+    let list = (1..=scopes.len())
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (list, scopes.iter().map(|s| s.as_str().into()).collect())
+}
+
 fn rows<T: DeserializeOwned>(rows: Vec<Row>) -> Result<Vec<T>> {
     rows.into_iter()
         .map(|row| {
@@ -164,46 +173,87 @@ impl<'a, D: Database> Catalog<'a, D> {
     }
 
     /// Failed sign-ins for `scope` at or after `since_ms`: how many, and the oldest one's time.
-    pub async fn failures_since(&self, scope: &str, since_ms: i64) -> Result<(u32, Option<i64>)> {
-        #[derive(Deserialize)]
-        struct Count {
-            n: u32,
-            oldest: Option<i64>,
-        }
-        let count: Option<Count> = self
-            .one(
-                "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM login_failures WHERE scope = ?1 AND at >= ?2",
-                &[scope.into(), since_ms.into()],
-            )
-            .await?;
-        Ok(count.map_or((0, None), |c| (c.n, c.oldest)))
-    }
-
-    /// Records one failure per scope and forgets failures older than the window.
-    pub async fn record_failure(
+    /// Reserves one attempt row per scope, unless a scope already holds `limit` rows in the
+    /// window (failures, and attempts still being checked); false when it does. One
+    /// statement, so concurrent sign-ins cannot all pass a count taken before any is recorded.
+    pub async fn reserve_attempt(
         &self,
         scopes: &[String],
+        attempt: &str,
+        limit: u32,
         now_ms: i64,
         window_start_ms: i64,
-    ) -> Result<()> {
-        let mut statements = vec![(
-            "DELETE FROM login_failures WHERE at < ?1",
-            vec![window_start_ms.into()],
-        )];
-        for scope in scopes {
-            statements.push((
-                "INSERT INTO login_failures (scope, at) VALUES (?1, ?2)",
-                vec![scope.as_str().into(), now_ms.into()],
-            ));
-        }
-        self.db.batch(statements).await.map(|_| ())
+    ) -> Result<bool> {
+        let (list, mut params) = scope_params(scopes);
+        let first = params.len();
+        let values = (1..=first)
+            .map(|i| format!("(?{i})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        params.extend([
+            attempt.into(),
+            now_ms.into(),
+            window_start_ms.into(),
+            limit.into(),
+        ]);
+        let (attempt, now, window, limit) = (first + 1, first + 2, first + 3, first + 4);
+        let reserve = format!(
+            "INSERT INTO login_failures (scope, at, attempt) \
+             SELECT column1, ?{now}, ?{attempt} FROM (VALUES {values}) \
+             WHERE NOT EXISTS (SELECT 1 FROM login_failures \
+                 WHERE scope IN ({list}) AND at >= ?{window} \
+                 GROUP BY scope HAVING COUNT(*) >= ?{limit})"
+        );
+        let changed = self
+            .db
+            .batch(vec![
+                (
+                    "DELETE FROM login_failures WHERE at < ?1",
+                    vec![window_start_ms.into()],
+                ),
+                (reserve.as_str(), params),
+            ])
+            .await?;
+        Ok(changed.get(1).copied().unwrap_or(0) > 0)
     }
 
-    pub async fn clear_failures(&self, scope: &str) -> Result<()> {
+    /// When the earliest failure in a scope at `limit` leaves the window: the time a refused
+    /// sign-in may try again.
+    pub async fn throttled_until(
+        &self,
+        scopes: &[String],
+        limit: u32,
+        window_start_ms: i64,
+        window_ms: i64,
+    ) -> Result<Option<i64>> {
+        #[derive(Deserialize)]
+        struct Frees {
+            at: Option<i64>,
+        }
+        let (list, mut params) = scope_params(scopes);
+        params.extend([window_ms.into(), window_start_ms.into(), limit.into()]);
+        let n = scopes.len();
+        let (window_ms, window, limit) = (n + 1, n + 2, n + 3);
+        let frees: Option<Frees> = self
+            .one(
+                &format!(
+                    "SELECT MAX(oldest) + ?{window_ms} AS at FROM (\
+                     SELECT MIN(at) AS oldest FROM login_failures \
+                     WHERE scope IN ({list}) AND at >= ?{window} \
+                     GROUP BY scope HAVING COUNT(*) >= ?{limit})"
+                ),
+                &params,
+            )
+            .await?;
+        Ok(frees.and_then(|f| f.at))
+    }
+
+    /// A good sign-in: its reserved rows were no failures, and its email starts afresh.
+    pub async fn settle_success(&self, attempt: &str, email_scope: &str) -> Result<()> {
         self.db
             .execute(
-                "DELETE FROM login_failures WHERE scope = ?1",
-                &[scope.into()],
+                "DELETE FROM login_failures WHERE attempt = ?1 OR scope = ?2",
+                &[attempt.into(), email_scope.into()],
             )
             .await
             .map(|_| ())
