@@ -199,6 +199,23 @@ describe('API in workerd', { timeout: 10 * 60_000 }, () => {
     assert.equal((await api('GET', `/api/videos/${another.json.video.id}`, { token })).status, 404);
   });
 
+  test('the hourly sweep runs in workerd and keeps uploads that can still finish', async () => {
+    const token = await signIn();
+    const fresh = await api('POST', '/api/videos', {
+      token,
+      body: { fileName: 'sweep keeps me.mp4', fileSize: 10, fileType: 'video/mp4' },
+    });
+    assert.equal(fresh.status, 201, fresh.text);
+    // wrangler dev --test-scheduled: the Cron Trigger's handler, as Cloudflare would call it.
+    const ran = await fetch(`${BASE}/__scheduled?cron=17+*+*+*+*`);
+    assert.equal(ran.status, 200);
+    assert.equal(await ran.text(), 'Ran scheduled event', 'the Worker, not the static app, answered');
+    const kept = await api('GET', `/api/videos/${fresh.json.video.id}`, { token });
+    assert.equal(kept.status, 200);
+    assert.equal(kept.json.video.status, 'uploading');
+    assert.equal((await api('DELETE', `/api/videos/${fresh.json.video.id}`, { token })).status, 200);
+  });
+
   test('users, throttling, and signed job events', async () => {
     const admin = await signIn();
     const email = `member-${Date.now()}@example.com`;

@@ -278,12 +278,12 @@ impl<P: Platform> App<P> {
         })
     }
 
-    /// Object storage as of this request.
-    pub fn storage(&self, ctx: &Ctx<'_>) -> Storage<'_, P::Http> {
+    /// Object storage, signing as of `now`.
+    pub fn storage(&self, now: SystemTime) -> Storage<'_, P::Http> {
         Storage {
             s3: &self.config.s3,
             http: self.platform.http(),
-            now: ctx.now,
+            now,
         }
     }
 

@@ -348,6 +348,46 @@ impl<'a, D: Database> Catalog<'a, D> {
         Ok(changed == 1)
     }
 
+    /// The oldest videos still `uploading` whose upload can no longer finish: single PUTs
+    /// created before `single_before_ms`, multipart uploads before `multipart_before_ms`.
+    pub async fn abandoned_uploads(
+        &self,
+        single_before_ms: i64,
+        multipart_before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<VideoRow>> {
+        rows(
+            self.db
+                .query(
+                    &format!(
+                        "SELECT {VIDEO_COLUMNS} FROM videos WHERE status = 'uploading' AND \
+                         ((upload_id IS NULL AND created_at < ?1) \
+                          OR (upload_id IS NOT NULL AND created_at < ?2)) \
+                         ORDER BY created_at LIMIT ?3"
+                    ),
+                    &[
+                        single_before_ms.into(),
+                        multipart_before_ms.into(),
+                        limit.into(),
+                    ],
+                )
+                .await?,
+        )
+    }
+
+    /// Deletes a video that is still `uploading`; false when it is gone or has moved on
+    /// (a late `complete` wins over the sweep).
+    pub async fn delete_uploading_video(&self, id: &str) -> Result<bool> {
+        let changed = self
+            .db
+            .execute(
+                "DELETE FROM videos WHERE id = ?1 AND status = 'uploading'",
+                &[id.into()],
+            )
+            .await?;
+        Ok(changed > 0)
+    }
+
     pub async fn delete_video(&self, id: &str) -> Result<()> {
         self.db
             .execute("DELETE FROM videos WHERE id = ?1", &[id.into()])

@@ -126,7 +126,7 @@ pub async fn receive<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> 
         && matches!(update, JobUpdate::Ready { .. })
         && catalog.video(video_id.as_str()).await?.is_none()
     {
-        app.storage(ctx)
+        app.storage(ctx.now)
             .delete_prefix(
                 &app.config.media_bucket,
                 ObjectKey::output_prefix(&video_id).as_str(),

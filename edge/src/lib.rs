@@ -16,9 +16,10 @@ pub mod ports;
 pub mod respond;
 pub mod routes;
 pub mod storage;
+pub mod sweep;
 pub mod videos;
 
-/// The Worker's entry point: everything else lives in `platform::worker`.
+/// The Worker's entry points: everything else lives in `platform::worker`.
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]
 async fn fetch(
@@ -27,4 +28,14 @@ async fn fetch(
     _ctx: worker::Context,
 ) -> worker::Result<worker::Response> {
     platform::worker::fetch(request, env).await
+}
+
+#[cfg(target_arch = "wasm32")]
+#[worker::event(scheduled)]
+async fn scheduled(
+    _event: worker::ScheduledEvent,
+    env: worker::Env,
+    _ctx: worker::ScheduleContext,
+) {
+    platform::worker::scheduled(env).await;
 }

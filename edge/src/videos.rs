@@ -19,7 +19,7 @@ use signer::playback::edge_token;
 use signer::s3::S3Request;
 use signer::s3::xml::CompletedPart;
 use std::collections::HashMap;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const MAX_FILE_NAME_CHARS: usize = 255;
 const MAX_TITLE_CHARS: usize = 200;
@@ -28,7 +28,7 @@ const MAX_PAGE: u32 = 100;
 const MAX_PARTS_PER_CALL: usize = 100;
 /// How long an unfinished multipart upload stays resumable (the buckets' lifecycle rule
 /// aborts incomplete uploads after 7 days).
-const MULTIPART_UPLOAD_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+pub const MULTIPART_UPLOAD_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Response headers worth passing through from S3 to a player.
 pub const UPSTREAM_HEADERS: [http::HeaderName; 6] = [
     http::header::CONTENT_TYPE,
@@ -195,7 +195,7 @@ pub async fn create<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller) -
     } else {
         let plan = MultipartPlan::new(input.file_size, app.config.max_upload_bytes)?;
         let upload_id = app
-            .storage(ctx)
+            .storage(ctx.now)
             .create_multipart_upload(bucket, &key, file_type)
             .await?;
         video.upload_id = Some(upload_id.clone());
@@ -215,7 +215,7 @@ pub async fn create<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller) -
         // Leave nothing behind at S3 for a video the catalog does not know.
         if let Some(upload_id) = &video.upload_id {
             let _ = app
-                .storage(ctx)
+                .storage(ctx.now)
                 .abort_multipart_upload(bucket, &key, upload_id)
                 .await;
         }
@@ -368,7 +368,7 @@ pub async fn list_parts<P: Platform>(
     let (upload_id, _) = open_upload(&video)?;
     let key = source_key(&video)?;
     let parts = match app
-        .storage(ctx)
+        .storage(ctx.now)
         .list_parts(&app.config.incoming_bucket, &key, upload_id)
         .await?
     {
@@ -423,7 +423,7 @@ pub async fn complete<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller)
     }
     let key = source_key(&video)?;
     let bucket = &app.config.incoming_bucket;
-    let storage = app.storage(ctx);
+    let storage = app.storage(ctx.now);
 
     if let Some(upload_id) = video.upload_id.as_deref() {
         let input: CompleteRequest = ctx.json()?;
@@ -574,7 +574,7 @@ pub async fn abort<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller) ->
     }
     let key = source_key(&video)?;
     let bucket = &app.config.incoming_bucket;
-    let storage = app.storage(ctx);
+    let storage = app.storage(ctx.now);
     match video.upload_id.as_deref() {
         Some(upload_id) => {
             storage
@@ -604,12 +604,23 @@ pub async fn delete<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller) -
     if video.owner != caller.id && !caller.is_admin() {
         return Err(Error::not_found("video"));
     }
+    remove_objects(app, ctx.now, &video).await?;
+    app.catalog().delete_video(&video.id).await?;
+    Ok(respond::success(StatusCode::OK, json!({})))
+}
+
+/// Every object of a video in both buckets, and its multipart upload if one is open.
+pub async fn remove_objects<P: Platform>(
+    app: &App<P>,
+    now: SystemTime,
+    video: &VideoRow,
+) -> Result<()> {
     let id = VideoId::parse(&video.id)?;
-    let storage = app.storage(ctx);
+    let storage = app.storage(now);
     // An upload can still be open whatever the status (a failed event may end an upload).
     if let Some(upload_id) = video.upload_id.as_deref() {
         storage
-            .abort_multipart_upload(&app.config.incoming_bucket, &source_key(&video)?, upload_id)
+            .abort_multipart_upload(&app.config.incoming_bucket, &source_key(video)?, upload_id)
             .await?;
     }
     storage
@@ -623,9 +634,7 @@ pub async fn delete<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller) -
             &app.config.media_bucket,
             ObjectKey::output_prefix(&id).as_str(),
         )
-        .await?;
-    app.catalog().delete_video(&video.id).await?;
-    Ok(respond::success(StatusCode::OK, json!({})))
+        .await
 }
 
 pub async fn list<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller) -> Result<Reply> {

@@ -161,6 +161,8 @@ impl Stack {
             .arg("--env-file")
             .arg(&env_file)
             .args([
+                // GET /__scheduled runs the Cron Trigger's handler (the e2e suite calls it).
+                "--test-scheduled",
                 "--show-interactive-dev-session=false",
                 "--log-level",
                 "info",

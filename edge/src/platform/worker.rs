@@ -38,26 +38,29 @@ fn config(env: &Env) -> std::result::Result<Rc<Config>, String> {
     })
 }
 
-pub async fn fetch(mut request: worker::Request, env: Env) -> worker::Result<worker::Response> {
-    let prepared = match (config(&env), env.d1(DATABASE_BINDING)) {
-        (Ok(config), Ok(db)) => Ok((config, db)),
-        (Err(message), _) => Err(message),
-        (_, Err(error)) => Err(format!("the D1 binding {DATABASE_BINDING}: {error}")),
-    };
-    let (config, db) = match prepared {
-        Ok(prepared) => prepared,
-        Err(message) => {
-            worker::console_error!("edge: {message}");
-            return early_failure(&Error::Config(message));
-        }
-    };
-    let app = App::new(
+/// The app over this isolate's config and the D1 binding; the reason when either is missing.
+fn app(env: &Env) -> std::result::Result<App<WorkerPlatform>, String> {
+    let config = config(env)?;
+    let db = env
+        .d1(DATABASE_BINDING)
+        .map_err(|error| format!("the D1 binding {DATABASE_BINDING}: {error}"))?;
+    Ok(App::new(
         config,
         WorkerPlatform {
             db: D1(db),
             http: FetchClient,
         },
-    );
+    ))
+}
+
+pub async fn fetch(mut request: worker::Request, env: Env) -> worker::Result<worker::Response> {
+    let app = match app(&env) {
+        Ok(app) => app,
+        Err(message) => {
+            worker::console_error!("edge: {message}");
+            return early_failure(&Error::Config(message));
+        }
+    };
     let request = match to_http_request(&mut request).await {
         Ok(request) => request,
         Err(error) => {
@@ -94,6 +97,19 @@ pub async fn fetch(mut request: worker::Request, env: Env) -> worker::Result<wor
                 }
             }
         }
+    }
+}
+
+/// A Cron Trigger: the scheduled housekeeping. Failures are logged; the next run retries.
+pub async fn scheduled(env: Env) {
+    let app = match app(&env) {
+        Ok(app) => app,
+        Err(message) => return worker::console_error!("edge: scheduled: {message}"),
+    };
+    match crate::sweep::abandoned_uploads(&app, app.platform.now()).await {
+        Ok(0) => {}
+        Ok(removed) => worker::console_log!("edge: sweep removed {removed} abandoned uploads"),
+        Err(error) => worker::console_error!("edge: sweep: {error}"),
     }
 }
 

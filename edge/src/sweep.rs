@@ -1,0 +1,48 @@
+//! Scheduled housekeeping (a Cron Trigger in the Worker): videos whose upload was started
+//! and abandoned leave the catalog, and their objects leave the buckets. The buckets'
+//! lifecycle rules are the backstop for anything a sweep could not remove.
+
+use crate::app::{App, unix_ms};
+use crate::error::Result;
+use crate::ports::Platform;
+use crate::videos::{MULTIPART_UPLOAD_LIFETIME, remove_objects};
+use std::time::{Duration, SystemTime};
+
+/// How long past its upload's `expiresAt` a video may stay `uploading`: a PUT or part that
+/// began just before the URL expired still gets to finish, and its client to complete.
+pub const ABANDONED_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// Videos handled per run, so one run stays well inside a Worker's CPU and subrequest
+/// limits; the next run takes the rest.
+const SWEEP_BATCH: u32 = 25;
+
+/// Removes up to one batch of abandoned uploads; returns how many it removed.
+pub async fn abandoned_uploads<P: Platform>(app: &App<P>, now: SystemTime) -> Result<u32> {
+    let cutoff = |lifetime: Duration| unix_ms(now) - duration_ms(lifetime + ABANDONED_AFTER);
+    let candidates = app
+        .catalog()
+        .abandoned_uploads(
+            cutoff(app.config.upload_url_ttl),
+            cutoff(MULTIPART_UPLOAD_LIFETIME),
+            SWEEP_BATCH,
+        )
+        .await?;
+    let mut removed = 0;
+    for video in candidates {
+        // The row goes first, and only while still `uploading`: a client completing at this
+        // moment keeps its video. Objects left behind by a failure below are the lifecycle
+        // rules' to expire.
+        if !app.catalog().delete_uploading_video(&video.id).await? {
+            continue;
+        }
+        if let Err(error) = remove_objects(app, now, &video).await {
+            app.platform
+                .log(&format!("sweep: objects of video {}: {error}", video.id));
+        }
+        removed += 1;
+    }
+    Ok(removed)
+}
+
+fn duration_ms(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
