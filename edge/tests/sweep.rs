@@ -2,20 +2,15 @@
 
 mod common;
 
-use common::TestApp;
+use common::{TestApp, headers_of, id_of};
 use edge::ports::Database;
 use http::{Method, StatusCode};
-use serde_json::Value;
 use signer::ids::{BucketName, ObjectKey};
 use signer::s3::S3Request;
 use std::time::SystemTime;
 
 const MIB: u64 = 1024 * 1024;
 const DAY_MS: i64 = 24 * 3600 * 1000;
-
-fn id_of(created: &Value) -> String {
-    created["video"]["id"].as_str().expect("id").to_string()
-}
 
 /// Moves a video's creation into the past. S3 keeps running on real time (SeaweedFS checks
 /// signatures against its own clock), so the age is the catalog's alone.
@@ -49,14 +44,12 @@ async fn abandoned_uploads_leave_the_catalog_and_the_buckets() {
     // never completed, and one never sent (both past their URL's hour, +1 day).
     let multipart = app.create_video(&token, "old parts.mkv", 20 * MIB).await;
     let landed = app.create_video(&token, "landed.mp4", 10).await;
-    let headers: Vec<(String, String)> = landed["upload"]["headers"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-        .collect();
     let (status, _) = app
-        .put(landed["uploadUrl"].as_str().unwrap(), &headers, vec![1; 10])
+        .put(
+            landed["uploadUrl"].as_str().unwrap(),
+            &headers_of(&landed["upload"]),
+            vec![1; 10],
+        )
         .await;
     assert_eq!(status, 200);
     let never_sent = app.create_video(&token, "never sent.mp4", 10).await;

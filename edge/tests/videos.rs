@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestApp;
+use common::{TestApp, headers_of, id_of};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use signer::ids::{BucketName, ObjectKey};
@@ -11,22 +11,6 @@ use signer::s3::S3Request;
 use std::time::Duration;
 
 const MIB: u64 = 1024 * 1024;
-
-fn id_of(created: &Value) -> String {
-    created["video"]["id"]
-        .as_str()
-        .expect("video id")
-        .to_string()
-}
-
-fn headers_of(upload: &Value) -> Vec<(String, String)> {
-    upload["headers"]
-        .as_object()
-        .expect("headers")
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-        .collect()
-}
 
 #[tokio::test]
 async fn small_file_uploads_with_one_presigned_put_bound_to_its_size() {

@@ -41,6 +41,24 @@ pub fn dev_settings(weed: &SeaweedFs) -> HashMap<String, String> {
     .collect()
 }
 
+/// The video id in a create answer.
+pub fn id_of(created: &Value) -> String {
+    created["video"]["id"]
+        .as_str()
+        .expect("video id")
+        .to_string()
+}
+
+/// The headers a client must send with a single-PUT upload.
+pub fn headers_of(upload: &Value) -> Vec<(String, String)> {
+    upload["headers"]
+        .as_object()
+        .expect("headers")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
 pub struct TestApp {
     pub app: App<NativePlatform>,
     pub clock: NativeClock,
@@ -239,17 +257,15 @@ impl TestApp {
             .create_video(token, "clip.mp4", bytes.len() as u64)
             .await;
         let upload = &created["upload"];
-        let headers: Vec<(String, String)> = upload["headers"]
-            .as_object()
-            .expect("headers")
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-            .collect();
         let (status, _) = self
-            .put(upload["uploadUrl"].as_str().expect("url"), &headers, bytes)
+            .put(
+                upload["uploadUrl"].as_str().expect("url"),
+                &headers_of(upload),
+                bytes,
+            )
             .await;
         assert_eq!(status, 200);
-        let id = created["video"]["id"].as_str().expect("id").to_string();
+        let id = id_of(&created);
         self.call(
             Method::POST,
             &format!("/api/videos/{id}/complete"),
