@@ -388,6 +388,25 @@ impl<'a, D: Database> Catalog<'a, D> {
         Ok(changed > 0)
     }
 
+    /// Marks up to `limit` videos `failed` with `reason` when they have been `processing`
+    /// with no word since `before_ms`; returns how many. A late `ready` still wins.
+    pub async fn fail_stalled(
+        &self,
+        before_ms: i64,
+        reason: &str,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<u64> {
+        self.db
+            .execute(
+                "UPDATE videos SET status = 'failed', progress = NULL, error = ?2, updated_at = ?3 \
+                 WHERE id IN (SELECT id FROM videos WHERE status = 'processing' \
+                     AND updated_at < ?1 ORDER BY updated_at LIMIT ?4)",
+                &[before_ms.into(), reason.into(), now_ms.into(), limit.into()],
+            )
+            .await
+    }
+
     pub async fn delete_video(&self, id: &str) -> Result<()> {
         self.db
             .execute("DELETE FROM videos WHERE id = ?1", &[id.into()])

@@ -113,3 +113,59 @@ async fn abandoned_uploads_leave_the_catalog_and_the_buckets() {
         .unwrap();
     assert_eq!(again, 0);
 }
+
+#[tokio::test]
+async fn conversions_silent_for_a_day_end_failed_and_a_late_ready_still_wins() {
+    let app = TestApp::new();
+    let token = app.admin().await;
+    let silent = app.uploaded_video(&token, vec![4; 10]).await;
+    let busy = app.uploaded_video(&token, vec![5; 10]).await;
+    app.app
+        .platform
+        .db
+        .execute(
+            "UPDATE videos SET updated_at = updated_at - ?1 WHERE id = ?2",
+            &[(2 * DAY_MS).into(), silent.as_str().into()],
+        )
+        .await
+        .unwrap();
+
+    let failed = edge::sweep::stalled_conversions(&app.app, SystemTime::now())
+        .await
+        .unwrap();
+    assert_eq!(failed, 1);
+    let video = app
+        .call(
+            Method::GET,
+            &format!("/api/videos/{silent}"),
+            Some(&token),
+            None,
+        )
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(video["video"]["status"], "failed");
+    assert!(
+        video["video"]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("conversion stalled"),
+        "{video}"
+    );
+    assert!(
+        app.object_exists("incoming", &format!("uploads/{silent}/source.mp4"))
+            .await,
+        "the source is kept"
+    );
+    assert_eq!(
+        status_of(&app, &token, &busy).await.as_deref(),
+        Some("\"processing\"")
+    );
+
+    // The converter was only slow: its `ready` still lands.
+    app.finish_conversion(&silent, b"not really an mp4").await;
+    assert_eq!(
+        status_of(&app, &token, &silent).await.as_deref(),
+        Some("\"ready\"")
+    );
+}

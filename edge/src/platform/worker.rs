@@ -106,10 +106,23 @@ pub async fn scheduled(env: Env) {
         Ok(app) => app,
         Err(message) => return worker::console_error!("edge: scheduled: {message}"),
     };
-    match crate::sweep::abandoned_uploads(&app, app.platform.now()).await {
-        Ok(0) => {}
-        Ok(removed) => worker::console_log!("edge: sweep removed {removed} abandoned uploads"),
-        Err(error) => worker::console_error!("edge: sweep: {error}"),
+    let now = app.platform.now();
+    let outcomes = [
+        (
+            "abandoned uploads removed",
+            crate::sweep::abandoned_uploads(&app, now).await,
+        ),
+        (
+            "stalled conversions failed",
+            crate::sweep::stalled_conversions(&app, now).await,
+        ),
+    ];
+    for (what, outcome) in outcomes {
+        match outcome {
+            Ok(0) => {}
+            Ok(count) => worker::console_log!("edge: sweep: {count} {what}"),
+            Err(error) => worker::console_error!("edge: sweep ({what}): {error}"),
+        }
     }
 }
 
