@@ -47,38 +47,17 @@ async fn small_file_uploads_with_one_presigned_put_bound_to_its_size() {
         .await;
     assert_eq!(status, 403, "the URL binds Content-Type");
 
-    let early = app
-        .call(
-            Method::POST,
-            &format!("/api/videos/{id}/complete"),
-            Some(&token),
-            None,
-        )
-        .await;
+    let early = app.complete(&token, &id, None).await;
     assert_eq!(early.status, StatusCode::BAD_REQUEST);
     assert_eq!(early.code(), "upload_incomplete");
 
     let (status, _) = app.put(url, &headers_of(upload), vec![7; 1000]).await;
     assert_eq!(status, 200);
-    let done = app
-        .call(
-            Method::POST,
-            &format!("/api/videos/{id}/complete"),
-            Some(&token),
-            None,
-        )
-        .await;
+    let done = app.complete(&token, &id, None).await;
     assert_eq!(done.status, StatusCode::OK);
     assert_eq!(done.json()["video"]["status"], "processing");
     // Completing again sees the same result.
-    let again = app
-        .call(
-            Method::POST,
-            &format!("/api/videos/{id}/complete"),
-            Some(&token),
-            None,
-        )
-        .await;
+    let again = app.complete(&token, &id, None).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json()["video"]["status"], "processing");
     assert!(
@@ -268,14 +247,8 @@ async fn large_file_uploads_in_parts_and_resumes_from_list_parts() {
         .enumerate()
         .map(|(i, e)| json!({ "partNumber": i + 1, "etag": e }))
         .collect();
-    let complete_path = format!("/api/videos/{id}/complete");
     let short = app
-        .call(
-            Method::POST,
-            &complete_path,
-            Some(&token),
-            Some(json!({ "parts": partial })),
-        )
+        .complete(&token, &id, Some(json!({ "parts": partial })))
         .await;
     assert_eq!(short.status, StatusCode::BAD_REQUEST);
     assert_eq!(short.code(), "size_mismatch");
@@ -285,10 +258,9 @@ async fn large_file_uploads_in_parts_and_resumes_from_list_parts() {
     etags.push(etag.unwrap());
 
     let wrong_etag = app
-        .call(
-            Method::POST,
-            &complete_path,
-            Some(&token),
+        .complete(
+            &token,
+            &id,
             Some(json!({ "parts": [
                 { "partNumber": 1, "etag": etags[0] },
                 { "partNumber": 2, "etag": "\"0123456789abcdef0123456789abcdef\"" },
@@ -306,12 +278,7 @@ async fn large_file_uploads_in_parts_and_resumes_from_list_parts() {
         .map(|(i, e)| json!({ "partNumber": i + 1, "etag": e }))
         .collect();
     let done = app
-        .call(
-            Method::POST,
-            &complete_path,
-            Some(&token),
-            Some(json!({ "parts": all })),
-        )
+        .complete(&token, &id, Some(json!({ "parts": all })))
         .await;
     assert_eq!(
         done.status,
@@ -327,12 +294,7 @@ async fn large_file_uploads_in_parts_and_resumes_from_list_parts() {
 
     // A second complete (the first answer lost) sees the same result.
     let again = app
-        .call(
-            Method::POST,
-            &complete_path,
-            Some(&token),
-            Some(json!({ "parts": [] })),
-        )
+        .complete(&token, &id, Some(json!({ "parts": [] })))
         .await
         .expect(StatusCode::OK);
     assert_eq!(again.json()["video"]["status"], "processing");
@@ -400,12 +362,7 @@ async fn complete_succeeds_when_s3_already_completed_the_upload() {
     assert_eq!(status, 200);
 
     let done = app
-        .call(
-            Method::POST,
-            &format!("/api/videos/{id}/complete"),
-            Some(&token),
-            Some(json!({ "parts": listed })),
-        )
+        .complete(&token, &id, Some(json!({ "parts": listed })))
         .await
         .expect(StatusCode::OK);
     assert_eq!(done.json()["video"]["status"], "processing");

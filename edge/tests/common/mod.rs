@@ -266,15 +266,19 @@ impl TestApp {
             .await;
         assert_eq!(status, 200);
         let id = id_of(&created);
+        self.complete(token, &id, None).await.expect(StatusCode::OK);
+        id
+    }
+
+    /// `POST /api/videos/{id}/complete`, with the parts of a multipart upload if given.
+    pub async fn complete(&self, token: &str, id: &str, body: Option<Value>) -> Answer {
         self.call(
             Method::POST,
             &format!("/api/videos/{id}/complete"),
             Some(token),
-            None,
+            body,
         )
         .await
-        .expect(StatusCode::OK);
-        id
     }
 
     /// Sends a signed job event as the origin does.
