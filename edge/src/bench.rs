@@ -2,17 +2,25 @@
 //! inside the Worker, so that `cargo xtask bench` can time it in workerd from outside (Workers'
 //! clocks do not advance during computation). Development only, and only with DEV_BENCH_ROUTES=1.
 
-use crate::app::{App, Ctx};
+use crate::app::App;
 use crate::error::{Error, Result};
 use crate::ports::Platform;
+use crate::request::Ctx;
 use crate::respond::{self, Reply};
 use http::StatusCode;
-use signer::ids::{BucketName, Email, ObjectKey, Role, UserId, VideoContainer, VideoId};
+use model::{Email, ObjectKey, Role, Timestamp, UserId, VideoContainer, VideoId};
+use serde::Serialize;
 use signer::s3::S3Request;
 use std::hint::black_box;
 use std::time::Duration;
 
 const MAX_ITERATIONS: u32 = 100_000;
+
+#[derive(Serialize)]
+struct Ran {
+    op: String,
+    n: u32,
+}
 
 pub fn run<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> {
     if !app.config.bench_routes {
@@ -26,12 +34,11 @@ pub fn run<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> {
     let op = ctx.query("op").unwrap_or_default();
     match op.as_str() {
         "presign" => {
-            let bucket: &BucketName = &app.config.incoming_bucket;
-            let id = VideoId::new(0, [7; 10]);
-            let key = ObjectKey::source(&id, &VideoContainer::Mkv);
+            let id = VideoId::new(Timestamp::UNIX_EPOCH, [7; 10]);
+            let key = ObjectKey::source(&id, VideoContainer::MKV);
             for i in 0..n {
                 let request = S3Request::UploadPart {
-                    bucket,
+                    bucket: &app.config.incoming_bucket,
                     key: &key,
                     upload_id: "2~bench-upload-id",
                     part_number: u16::try_from(i % 10_000 + 1).unwrap_or(1),
@@ -45,22 +52,24 @@ pub fn run<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> {
             }
         }
         "verify" => {
-            let user = UserId::new(0, [1; 10]);
-            let email = Email::parse("bench@example.com")?;
-            let (token, _) =
-                app.config
-                    .jwt
-                    .issue(&user, &email, Role::Member, "bench", ctx.now_secs(), 3600)?;
+            let user = UserId::new(Timestamp::UNIX_EPOCH, [1; 10]);
+            let email =
+                Email::parse("bench@example.com").map_err(|e| Error::Config(e.to_string()))?;
+            let (token, _) = app.config.jwt.issue(
+                &user,
+                &email,
+                Role::Member,
+                "bench",
+                ctx.now,
+                Duration::from_secs(3600),
+            )?;
             let verifier = app.config.jwt.verifier();
             for _ in 0..n {
-                black_box(verifier.verify(black_box(&token), ctx.now_secs(), 30)?);
+                black_box(verifier.verify(black_box(&token), ctx.now, Duration::from_secs(30))?);
             }
         }
         "none" => {}
         _ => return Err(Error::invalid("op must be presign, verify or none")),
     }
-    Ok(respond::success(
-        StatusCode::OK,
-        serde_json::json!({ "op": op, "n": n }),
-    ))
+    Ok(respond::success(StatusCode::OK, &Ran { op, n }))
 }

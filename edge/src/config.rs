@@ -2,7 +2,7 @@
 //! Every name the code reads is here; `.dev.vars.example` and wrangler.toml declare them.
 
 use crate::error::{Error, Result};
-use signer::ids::{BucketName, Email};
+use model::{BucketName, Email, Secret};
 use signer::jwt::JwtIssuer;
 use signer::playback::{CloudFrontHash, CloudFrontSigner};
 use signer::s3::{Addressing, Credentials, S3Config, S3Signer};
@@ -20,7 +20,10 @@ pub enum Environment {
 #[derive(Debug)]
 pub enum AdminBootstrap {
     /// Development: a plain password from DEV_ADMIN_PASSWORD (default `admin`), hashed on first use.
-    DevPassword { email: Email, password: String },
+    DevPassword {
+        email: Email,
+        password: Secret<String>,
+    },
     /// Production: ADMIN_EMAIL + ADMIN_PASSWORD_HASH (a PHC string); never a default.
     Hash { email: Email, phc: String },
 }
@@ -44,7 +47,7 @@ pub enum PlaybackMode {
         signer: Box<CloudFrontSigner>,
     },
     /// An HMAC token in the path; the Worker streams from S3 honouring Range.
-    Edge { secret: Vec<u8> },
+    Edge { secret: Secret<Vec<u8>> },
 }
 
 #[derive(Debug)]
@@ -55,9 +58,9 @@ pub struct Config {
     pub incoming_bucket: BucketName,
     pub media_bucket: BucketName,
     pub jwt: JwtIssuer,
-    pub jwt_ttl_secs: u64,
+    pub jwt_ttl: Duration,
     pub admin: Option<AdminBootstrap>,
-    pub webhook_secret: Vec<u8>,
+    pub webhook_secret: Secret<Vec<u8>>,
     /// Origins allowed by CORS; empty means same-origin only.
     pub allowed_origins: Vec<String>,
     pub playback: PlaybackMode,
@@ -124,7 +127,7 @@ impl Config {
             addressing,
             credentials: Credentials {
                 access_key_id: require("S3_ACCESS_KEY_ID")?,
-                secret_access_key: require("S3_SECRET_ACCESS_KEY")?,
+                secret_access_key: require("S3_SECRET_ACCESS_KEY")?.into(),
                 session_token: None,
             },
         }
@@ -143,7 +146,9 @@ impl Config {
                 let email = get("DEV_ADMIN_EMAIL").unwrap_or_else(|| "admin@localhost".into());
                 Some(AdminBootstrap::DevPassword {
                     email: parse_email("DEV_ADMIN_EMAIL", &email)?,
-                    password: get("DEV_ADMIN_PASSWORD").unwrap_or_else(|| "admin".into()),
+                    password: get("DEV_ADMIN_PASSWORD")
+                        .unwrap_or_else(|| "admin".into())
+                        .into(),
                 })
             }
             Environment::Production => match (get("ADMIN_EMAIL"), get("ADMIN_PASSWORD_HASH")) {
@@ -184,7 +189,7 @@ impl Config {
                 }
             }
             Some("edge") => PlaybackMode::Edge {
-                secret: require("EDGE_TOKEN_SECRET")?.into_bytes(),
+                secret: require("EDGE_TOKEN_SECRET")?.into_bytes().into(),
             },
             Some(other) => {
                 return Err(Error::Config(format!(
@@ -216,9 +221,9 @@ impl Config {
             incoming_bucket: bucket("INCOMING_BUCKET", "incoming")?,
             media_bucket: bucket("MEDIA_BUCKET", "media")?,
             jwt,
-            jwt_ttl_secs: number("JWT_TTL_SECONDS", 3600, 1..=30 * 24 * 3600)?,
+            jwt_ttl: Duration::from_secs(number("JWT_TTL_SECONDS", 3600, 1..=30 * 24 * 3600)?),
             admin,
-            webhook_secret: require("WEBHOOK_SECRET")?.into_bytes(),
+            webhook_secret: require("WEBHOOK_SECRET")?.into_bytes().into(),
             allowed_origins: get("ALLOWED_ORIGINS")
                 .map(|v| {
                     v.split(',')

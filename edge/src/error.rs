@@ -1,15 +1,74 @@
-//! The edge's one error type. Client errors carry a stable snake_case `code` and a message
-//! safe to show; everything else becomes a 5xx whose body says nothing about internals.
+//! The edge's one error type. Client errors carry a stable snake_case [`ErrorCode`] and a
+//! message safe to show; everything else becomes a 5xx whose body says nothing about
+//! internals.
 
 use http::{Method, StatusCode};
+
+/// Defines [`ErrorCode`] once: variant, wire name, and the status it usually travels with.
+macro_rules! error_codes {
+    ($($variant:ident => $code:literal, $status:ident;)*) => {
+        /// Every `error.code` the API answers with. `edge/openapi.yaml` lists the same set
+        /// (the OpenAPI test compares them).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($variant,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+
+            /// The status this code is answered with unless the error says otherwise.
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(ErrorCode::$variant => StatusCode::$status,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidRequest => "invalid_request", BAD_REQUEST;
+    UnsupportedType => "unsupported_type", BAD_REQUEST;
+    FileTooLarge => "file_too_large", BAD_REQUEST;
+    SizeMismatch => "size_mismatch", BAD_REQUEST;
+    UploadIncomplete => "upload_incomplete", BAD_REQUEST;
+    InvalidParts => "invalid_parts", BAD_REQUEST;
+    InvalidCursor => "invalid_cursor", BAD_REQUEST;
+    Unauthorized => "unauthorized", UNAUTHORIZED;
+    InvalidCredentials => "invalid_credentials", UNAUTHORIZED;
+    InvalidToken => "invalid_token", UNAUTHORIZED;
+    TokenExpired => "token_expired", UNAUTHORIZED;
+    InvalidSignature => "invalid_signature", UNAUTHORIZED;
+    SignatureExpired => "signature_expired", UNAUTHORIZED;
+    Forbidden => "forbidden", FORBIDDEN;
+    NotFound => "not_found", NOT_FOUND;
+    MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED;
+    Exists => "exists", CONFLICT;
+    InvalidState => "invalid_state", CONFLICT;
+    NotMultipart => "not_multipart", CONFLICT;
+    UploadNotFound => "upload_not_found", CONFLICT;
+    NotReady => "not_ready", CONFLICT;
+    PayloadTooLarge => "payload_too_large", PAYLOAD_TOO_LARGE;
+    RangeNotSatisfiable => "range_not_satisfiable", RANGE_NOT_SATISFIABLE;
+    RateLimited => "rate_limited", TOO_MANY_REQUESTS;
+    InternalError => "internal_error", INTERNAL_SERVER_ERROR;
+    StorageUnavailable => "storage_unavailable", BAD_GATEWAY;
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The caller's fault (4xx): shown as is.
-    #[error("{code}: {message}")]
+    #[error("{}: {message}", code.as_str())]
     Client {
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
     /// Too many failed sign-ins for this email or client.
@@ -17,7 +76,7 @@ pub enum Error {
     RateLimited { retry_after_secs: u64 },
     #[error("method not allowed")]
     MethodNotAllowed { allow: Vec<Method> },
-    /// The catalog (D1 or SQLite) failed.
+    /// The catalog (D1 or SQLite) failed, or holds a row the model refuses.
     #[error("database: {0}")]
     Database(String),
     /// Object storage answered unexpectedly or could not be reached.
@@ -33,7 +92,12 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn client(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// A client error with its code's usual status.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::with_status(code.status(), code, message)
+    }
+
+    pub fn with_status(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Error::Client {
             status,
             code,
@@ -41,55 +105,38 @@ impl Error {
         }
     }
 
-    /// 400 with the given code.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::client(StatusCode::BAD_REQUEST, code, message)
-    }
-
     /// 400 `invalid_request`: a malformed or out-of-range field.
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::bad_request("invalid_request", message)
+        Self::new(ErrorCode::InvalidRequest, message)
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::client(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} not found"),
-        )
-    }
-
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        Self::client(StatusCode::UNAUTHORIZED, code, message)
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::client(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(ErrorCode::Forbidden, message)
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::client(StatusCode::CONFLICT, code, message)
+    /// Whether this is a client error with `code`.
+    pub fn has_code(&self, code: ErrorCode) -> bool {
+        self.code() == code
     }
 
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Client { status, .. } => *status,
-            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Error::Storage(_) => StatusCode::BAD_GATEWAY,
-            Error::Database(_) | Error::Signer(_) | Error::Config(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            other => other.code().status(),
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Client { code, .. } => code,
-            Error::RateLimited { .. } => "rate_limited",
-            Error::MethodNotAllowed { .. } => "method_not_allowed",
-            Error::Storage(_) => "storage_unavailable",
-            Error::Database(_) | Error::Signer(_) | Error::Config(_) => "internal_error",
+            Error::Client { code, .. } => *code,
+            Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
+            Error::Storage(_) => ErrorCode::StorageUnavailable,
+            Error::Database(_) | Error::Signer(_) | Error::Config(_) => ErrorCode::InternalError,
         }
     }
 
@@ -111,5 +158,28 @@ impl Error {
     /// Server-side failures are logged (never shown); client errors are not worth a log line.
     pub fn is_server_side(&self) -> bool {
         self.status().is_server_error()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let text = code.as_str();
+            assert!(seen.insert(text), "{text} twice");
+            assert!(text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+        }
+    }
+
+    #[test]
+    fn server_errors_say_nothing_about_internals() {
+        let error = Error::Database("SELECT secret FROM users: disk I/O".into());
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!error.public_message().contains("users"));
+        assert_eq!(Error::Storage("x".into()).status(), StatusCode::BAD_GATEWAY);
     }
 }

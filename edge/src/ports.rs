@@ -7,7 +7,7 @@
 #![allow(async_fn_in_trait)]
 
 use crate::error::Result;
-use std::time::SystemTime;
+use model::Timestamp;
 
 /// A value bound to a SQL parameter. D1 takes JavaScript numbers, so integers stay within
 /// 2^53 (file sizes up to 5 TiB do).
@@ -48,6 +48,43 @@ impl From<String> for SqlValue {
     }
 }
 
+/// The model's text values are stored as their canonical text.
+macro_rules! text_values {
+    ($($type:ty),*) => {
+        $(impl From<&$type> for SqlValue {
+            fn from(v: &$type) -> Self {
+                SqlValue::Text(v.as_str().to_string())
+            }
+        })*
+    };
+}
+
+text_values!(
+    model::VideoId,
+    model::UserId,
+    model::Email,
+    model::ObjectKey
+);
+
+impl From<model::VideoStatus> for SqlValue {
+    fn from(v: model::VideoStatus) -> Self {
+        SqlValue::Text(v.as_str().into())
+    }
+}
+
+impl From<model::Role> for SqlValue {
+    fn from(v: model::Role) -> Self {
+        SqlValue::Text(v.as_str().into())
+    }
+}
+
+/// Times are stored as Unix milliseconds.
+impl From<Timestamp> for SqlValue {
+    fn from(v: Timestamp) -> Self {
+        SqlValue::Integer(v.unix_ms())
+    }
+}
+
 impl<T: Into<SqlValue>> From<Option<T>> for SqlValue {
     fn from(v: Option<T>) -> Self {
         v.map_or(SqlValue::Null, Into::into)
@@ -70,9 +107,17 @@ pub trait Database {
     async fn batch(&self, statements: Vec<Statement<'_>>) -> Result<Vec<u64>>;
 }
 
-/// Sends one HTTP request (the edge's own signed S3 calls) and reads the whole answer.
+/// Sends HTTP requests: the edge's own signed S3 calls, and reads it relays to a player.
 pub trait HttpClient {
+    /// A response body the platform passes on without reading it (a JavaScript stream in
+    /// the Worker), so a video never has to fit in memory.
+    type Stream;
+
+    /// Sends and reads the whole answer.
     async fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>>;
+
+    /// Sends and returns the status and headers, with the body left unread.
+    async fn open(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Self::Stream>>;
 }
 
 /// Everything else the core takes from its platform.
@@ -83,7 +128,7 @@ pub trait Platform {
     fn db(&self) -> &Self::Db;
     fn http(&self) -> &Self::Http;
     /// The time of day. The core never calls `SystemTime::now()`: it panics in wasm.
-    fn now(&self) -> SystemTime;
+    fn now(&self) -> Timestamp;
     /// Cryptographically secure random bytes.
     fn fill_random(&self, buf: &mut [u8]);
     /// One line for the operator's log (server-side failures; never secrets).

@@ -3,7 +3,7 @@
 use crate::error::Error;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
-use serde_json::{Map, Value};
+use serde::Serialize;
 
 /// A response body: bytes the core made, or "stream what this signed upstream request
 /// returns" (edge playback), which only the platform shell can do without buffering.
@@ -15,23 +15,46 @@ pub enum Body {
 
 pub type Reply = Response<Body>;
 
-/// `{"success": true, ...fields}` with the given status.
-pub fn success(status: StatusCode, fields: Value) -> Reply {
-    let mut object = Map::new();
-    object.insert("success".into(), Value::Bool(true));
-    if let Value::Object(fields) = fields {
-        object.extend(fields);
-    }
-    json(status, &Value::Object(object))
+/// What a platform shell sends: bytes the core made, or an upstream body passed on unread.
+#[derive(Debug)]
+pub enum Served<S> {
+    Bytes(Vec<u8>),
+    Stream(S),
+}
+
+/// The envelope every JSON answer has: `success`, then the body's own fields.
+#[derive(Serialize)]
+struct Envelope<'a, T> {
+    success: bool,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+#[derive(Serialize)]
+struct Failure<'a> {
+    error: ErrorBody<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: String,
+}
+
+/// `{"success": true, ...fields of body}` with the given status.
+pub fn success<T: Serialize>(status: StatusCode, body: &T) -> Reply {
+    json(status, true, body)
 }
 
 /// `{"success": false, "error": {code, message}}` with the error's status and headers.
 pub fn failure(error: &Error) -> Reply {
-    let body = serde_json::json!({
-        "success": false,
-        "error": { "code": error.code(), "message": error.public_message() },
-    });
-    let mut reply = json(error.status(), &body);
+    let body = Failure {
+        error: ErrorBody {
+            code: error.code().as_str(),
+            message: error.public_message(),
+        },
+    };
+    let mut reply = json(error.status(), false, &body);
     let headers = reply.headers_mut();
     match error {
         Error::RateLimited { retry_after_secs } => {
@@ -52,12 +75,10 @@ pub fn failure(error: &Error) -> Reply {
     reply
 }
 
-pub fn json(status: StatusCode, value: &Value) -> Reply {
-    bytes(
-        status,
-        "application/json; charset=utf-8",
-        value.to_string().into_bytes(),
-    )
+fn json<T: Serialize>(status: StatusCode, success: bool, body: &T) -> Reply {
+    let envelope = Envelope { success, body };
+    let text = serde_json::to_vec(&envelope).expect("response bodies serialize");
+    bytes(status, "application/json; charset=utf-8", text)
 }
 
 pub fn bytes(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Reply {

@@ -2,10 +2,10 @@
 
 use crate::error::{Error, Result};
 use crate::ports::HttpClient;
-use signer::ids::{BucketName, ObjectKey};
+use model::storage::KeyPrefix;
+use model::{BucketName, ObjectKey, Timestamp};
 use signer::s3::xml::{self, CompletedPart, Part};
 use signer::s3::{S3Request, S3Signer};
-use std::time::SystemTime;
 
 /// What S3 said when it refused a request: its status and error code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub struct Refusal {
 pub struct Storage<'a, H> {
     pub s3: &'a S3Signer,
     pub http: &'a H,
-    pub now: SystemTime,
+    pub now: Timestamp,
 }
 
 impl<H: HttpClient> Storage<'_, H> {
@@ -72,12 +72,12 @@ impl<H: HttpClient> Storage<'_, H> {
         &self,
         bucket: &BucketName,
         key: &ObjectKey,
-        content_type: &str,
+        content_type: &model::FileType,
     ) -> Result<String> {
         let request = S3Request::CreateMultipartUpload {
             bucket,
             key,
-            content_type: Some(content_type),
+            content_type: Some(content_type.as_str()),
         };
         let body = self
             .expect("CreateMultipartUpload", &request, Vec::new())
@@ -178,23 +178,19 @@ impl<H: HttpClient> Storage<'_, H> {
     }
 
     /// Deletes every object under `prefix` (ListObjectsV2 pages, DeleteObjects batches).
-    pub async fn delete_prefix(&self, bucket: &BucketName, prefix: &str) -> Result<()> {
+    pub async fn delete_prefix(&self, bucket: &BucketName, prefix: &KeyPrefix) -> Result<()> {
         let mut token: Option<String> = None;
         loop {
             let request = S3Request::ListObjectsV2 {
                 bucket,
-                prefix: Some(prefix),
+                prefix: Some(prefix.as_str()),
                 continuation_token: token.as_deref(),
                 max_keys: Some(1000),
             };
             let body = self.expect("ListObjectsV2", &request, Vec::new()).await?;
             let page = xml::parse_list_objects_v2(&body)
                 .map_err(|e| Error::Storage(format!("ListObjectsV2 answer: {e}")))?;
-            let keys = page
-                .objects
-                .iter()
-                .map(|o| ObjectKey::parse(&o.key))
-                .collect::<std::result::Result<Vec<_>, _>>()?;
+            let keys: Vec<ObjectKey> = page.objects.into_iter().map(|o| o.key).collect();
             if !keys.is_empty() {
                 let request = S3Request::DeleteObjects { bucket };
                 let body = xml::delete_objects_body(&keys, true)?;

@@ -3,18 +3,20 @@
 //! lifecycle rules are the backstop for anything a sweep could not remove); conversions that
 //! stopped reporting end `failed` instead of `processing` forever.
 
-use crate::app::{App, unix_ms};
+use crate::app::App;
 use crate::error::Result;
+use crate::library::remove_objects;
 use crate::ports::Platform;
-use crate::videos::{MULTIPART_UPLOAD_LIFETIME, remove_objects};
-use std::time::{Duration, SystemTime};
+use crate::uploads::MULTIPART_UPLOAD_LIFETIME;
+use model::Timestamp;
+use std::time::Duration;
 
 /// How long past its upload's `expiresAt` a video may stay `uploading`: a PUT or part that
 /// began just before the URL expired still gets to finish, and its client to complete.
 pub const ABANDONED_AFTER: Duration = Duration::from_secs(24 * 3600);
-/// How long a conversion may go without a job event (the origin reports progress every few
-/// seconds while it works) before it counts as lost: an S3 event that never arrived, a job
-/// stuck in its queue, an origin that gave up.
+/// How long a conversion may go without a job event (the origin reports progress while it
+/// works) before it counts as lost: an S3 event that never arrived, a job stuck in its
+/// queue, an origin that gave up.
 pub const STALLED_AFTER: Duration = Duration::from_secs(24 * 3600);
 const STALLED_REASON: &str = "conversion stalled: no word from the converter for 24 hours; \
     delete the video and upload it again";
@@ -22,9 +24,31 @@ const STALLED_REASON: &str = "conversion stalled: no word from the converter for
 /// limits; the next run takes the rest.
 const SWEEP_BATCH: u32 = 25;
 
+/// Runs every scheduled task once and logs what each did; a failure is logged and the next
+/// run retries. Both shells call this (the Worker on its Cron Trigger).
+pub async fn run_scheduled<P: Platform>(app: &App<P>, now: Timestamp) {
+    let outcomes = [
+        (
+            "abandoned uploads removed",
+            abandoned_uploads(app, now).await,
+        ),
+        (
+            "stalled conversions failed",
+            stalled_conversions(app, now).await,
+        ),
+    ];
+    for (what, outcome) in outcomes {
+        match outcome {
+            Ok(0) => {}
+            Ok(count) => app.platform.log(&format!("sweep: {count} {what}")),
+            Err(error) => app.platform.log(&format!("sweep ({what}): {error}")),
+        }
+    }
+}
+
 /// Removes up to one batch of abandoned uploads; returns how many it removed.
-pub async fn abandoned_uploads<P: Platform>(app: &App<P>, now: SystemTime) -> Result<u64> {
-    let cutoff = |lifetime: Duration| unix_ms(now) - duration_ms(lifetime + ABANDONED_AFTER);
+pub async fn abandoned_uploads<P: Platform>(app: &App<P>, now: Timestamp) -> Result<u64> {
+    let cutoff = |lifetime: Duration| now - (lifetime + ABANDONED_AFTER);
     let candidates = app
         .catalog()
         .abandoned_uploads(
@@ -52,18 +76,8 @@ pub async fn abandoned_uploads<P: Platform>(app: &App<P>, now: SystemTime) -> Re
 
 /// Ends up to one batch of stalled conversions as `failed` (the source is kept); returns how
 /// many.
-pub async fn stalled_conversions<P: Platform>(app: &App<P>, now: SystemTime) -> Result<u64> {
-    let now_ms = unix_ms(now);
+pub async fn stalled_conversions<P: Platform>(app: &App<P>, now: Timestamp) -> Result<u64> {
     app.catalog()
-        .fail_stalled(
-            now_ms - duration_ms(STALLED_AFTER),
-            STALLED_REASON,
-            now_ms,
-            SWEEP_BATCH,
-        )
+        .fail_stalled(now - STALLED_AFTER, STALLED_REASON, now, SWEEP_BATCH)
         .await
-}
-
-fn duration_ms(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }

@@ -319,19 +319,19 @@ async fn seeded_bcrypt_users_sign_in() {
     let hash = bcrypt_hash_from_python("seed password");
     let catalog = app.app.catalog();
     catalog
-        .insert_user(
-            "0193a5b0-0000-7000-8000-000000000001",
-            "seed@example.com",
-            &hash,
-            signer::ids::Role::Member,
-            0,
-        )
+        .insert_user(&edge::catalog::UserRow {
+            id: model::UserId::parse("0193a5b0-0000-7000-8000-000000000001").unwrap(),
+            email: model::Email::parse("seed@example.com").unwrap(),
+            password_hash: hash,
+            role: model::Role::Member,
+            created_at: model::Timestamp::UNIX_EPOCH,
+        })
         .await
         .unwrap();
     app.sign_in("seed@example.com", "seed password").await;
     // Upgraded to argon2id on that sign-in.
     let user = catalog
-        .user_by_email("seed@example.com")
+        .user_by_email(&model::Email::parse("seed@example.com").unwrap())
         .await
         .unwrap()
         .unwrap();

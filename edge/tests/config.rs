@@ -45,7 +45,7 @@ fn unset_environment_is_production_without_a_default_admin() {
 fn development_has_the_dev_admin_and_env_overrides_it() {
     let config = with(&[("ENVIRONMENT", "development")]).unwrap();
     assert!(
-        matches!(&config.admin, Some(AdminBootstrap::DevPassword { password, .. }) if password == "admin")
+        matches!(&config.admin, Some(AdminBootstrap::DevPassword { password, .. }) if password.expose() == "admin")
     );
     let config = with(&[
         ("ENVIRONMENT", "development"),

@@ -104,12 +104,21 @@ async fn cors_preflight_answers_allowed_origins_only() {
             .unwrap()
             .contains("Authorization")
     );
-    assert!(
-        allowed
-            .header("access-control-allow-methods")
-            .unwrap()
-            .contains("DELETE")
+    // The path's own methods, not a list shared by every route.
+    assert_eq!(
+        allowed.header("access-control-allow-methods"),
+        Some("GET, POST, HEAD, OPTIONS")
     );
+    let plain = app
+        .request(
+            Method::OPTIONS,
+            "/api/videos/0193a5b0-0000-7000-8000-000000000001",
+            &[],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(plain.status, StatusCode::NO_CONTENT);
+    assert_eq!(plain.header("allow"), Some("GET, DELETE, HEAD, OPTIONS"));
 
     let refused = app
         .request(

@@ -50,7 +50,11 @@ async fn unsigned_badly_signed_and_stale_events_are_401() {
 
     // The signature covers the body: another body under the same header is refused.
     let body = event.to_string().into_bytes();
-    let signature = signer::webhook::sign(WEBHOOK_SECRET.as_bytes(), now, &body);
+    let signature = signer::webhook::sign(
+        WEBHOOK_SECRET.as_bytes(),
+        model::Timestamp::from_unix_secs(now),
+        &body,
+    );
     let altered = app
         .request(
             Method::POST,

@@ -1,44 +1,53 @@
-//! `edge/openapi.yaml` is a valid OpenAPI 3.1 document, it is served, and it and the router
-//! agree in both directions: every route is documented and every documented operation routes.
+//! `edge/openapi.yaml` is a valid OpenAPI 3.1 document, it is served, it and the router agree
+//! in both directions, its error codes are the router's, and the answers the app gives to a
+//! walk through every operation match the document's response schemas.
 
 mod common;
 
-use common::TestApp;
-use edge::routes::{self, Match, ROUTES};
+use common::{Exchange, TestApp, id_of};
+use edge::error::ErrorCode;
+use edge::routes::{self, ROUTES};
 use http::{Method, StatusCode};
+use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
-/// (METHOD, path) of every operation in the document, as validated by openapi-spec-validator.
-fn documented() -> BTreeSet<(String, String)> {
+fn document_path() -> String {
+    testkit::workspace_root()
+        .join("edge/openapi.yaml")
+        .to_str()
+        .expect("UTF-8 path")
+        .to_string()
+}
+
+/// The document, validated by openapi-spec-validator, as JSON.
+fn document() -> Value {
     let script = r#"
 import json, sys, yaml
 from openapi_spec_validator import validate
 doc = yaml.safe_load(open(sys.argv[1]))
 validate(doc)
-ops = [[m.upper(), p] for p, item in doc["paths"].items() for m in item
-       if m in ("get", "put", "post", "delete", "patch", "head", "options")]
-print(json.dumps({"openapi": doc["openapi"], "ops": ops}))
+print(json.dumps(doc))
 "#;
-    let path = testkit::workspace_root().join("edge/openapi.yaml");
-    let out = testkit::python_output(script, &[path.to_str().expect("UTF-8 path")]);
-    let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(parsed["openapi"], "3.1.0");
-    parsed["ops"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|op| {
-            (
-                op[0].as_str().unwrap().to_string(),
-                op[1].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    serde_json::from_str(&testkit::python_output(script, &[&document_path()])).unwrap()
 }
 
 #[test]
 fn every_route_is_documented_and_every_documented_operation_routes() {
-    let documented = documented();
+    let doc = document();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .filter(|m| ["get", "put", "post", "delete", "patch", "head"].contains(&m.as_str()))
+                .map(|m| (m.to_uppercase(), path.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let routed: BTreeSet<(String, String)> = ROUTES
         .iter()
         .map(|r| (r.method.to_string(), r.path.replace("{*", "{")))
@@ -55,10 +64,27 @@ fn every_route_is_documented_and_every_documented_operation_routes() {
             .replace("{key}", "videos/x/video.mp4");
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         assert!(
-            matches!(routes::find(&method, &concrete), Match::Found { .. }),
+            routes::find(&method, &concrete).is_ok(),
             "{method} {concrete} does not route"
         );
     }
+}
+
+#[test]
+fn the_documented_error_codes_are_the_routers() {
+    let doc = document();
+    let documented: BTreeSet<&str> = doc["components"]["schemas"]["Failure"]["properties"]["error"]
+        ["properties"]["code"]["enum"]
+        .as_array()
+        .expect("Failure.error.code lists its values")
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let ours: BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(
+        ours, documented,
+        "ErrorCode (left) and openapi.yaml (right)"
+    );
 }
 
 #[tokio::test]
@@ -72,6 +98,254 @@ async fn the_document_is_served() {
             .unwrap()
             .starts_with("application/yaml")
     );
-    assert_eq!(answer.body, edge::app::OPENAPI_YAML.as_bytes());
+    assert_eq!(answer.body, edge::dispatch::OPENAPI_YAML.as_bytes());
     assert_eq!(answer.header("cache-control"), Some("public, max-age=300"));
+}
+
+/// Checks each exchange against the document: the status is one the operation declares (or
+/// 405 for a method the path lacks), the content type is the declared one, and a JSON body
+/// validates against the declared schema. Returns the problems found.
+fn check_against_document(exchanges: &[Exchange]) -> Vec<String> {
+    let script = r#"
+import json, re, sys, yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+doc = yaml.safe_load(open(sys.argv[1]))
+exchanges = json.loads(sys.stdin.read())
+registry = Registry().with_resource("urn:doc", DRAFT202012.create_resource(doc))
+def pointer(*parts):
+    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+def template_of(path):
+    for template in doc["paths"]:
+        pattern = re.sub(r"\{key\}", ".+", re.sub(r"\{(id|token)\}", "[^/]+", template))
+        if re.fullmatch(pattern, path):
+            return template
+def validate(where, body):
+    validator = Draft202012Validator({"$ref": "urn:doc#" + where}, registry=registry)
+    return [f"{e.json_path}: {e.message}" for e in validator.iter_errors(body)]
+problems = []
+for ex in exchanges:
+    path = ex["path"].split("?")[0]
+    what = f'{ex["method"]} {ex["path"]} -> {ex["status"]}'
+    template = template_of(path)
+    if template is None:
+        problems.append(f"{what}: no documented path")
+        continue
+    method = ex["method"].lower()
+    item = doc["paths"][template]
+    # HEAD is answered wherever GET is (without the body).
+    operation = item.get(method) or (item.get("get") if method == "head" else None)
+    ctype = (ex["content_type"] or "").split(";")[0].strip()
+    if operation is None:
+        if ex["status"] != 405:
+            problems.append(f"{what}: undocumented method answered")
+        elif ctype == "application/json":
+            problems += [f"{what}: {p}" for p in validate(pointer("components", "schemas", "Failure"), json.loads(ex["body"]))]
+        continue
+    status = str(ex["status"])
+    if status not in operation["responses"]:
+        problems.append(f"{what}: status not documented")
+        continue
+    where = pointer("paths", template, method, "responses", status)
+    response = operation["responses"][status]
+    if "$ref" in response:
+        where = response["$ref"][1:]
+        response = doc["components"]["responses"][where.split("/")[-1]]
+    content = response.get("content", {})
+    if method == "head" or not content:
+        continue
+    if ctype not in content:
+        problems.append(f"{what}: content type {ctype!r}, documented {sorted(content)}")
+        continue
+    if ctype == "application/json":
+        body = json.loads(ex["body"])
+        problems += [f"{what}: {p}" for p in validate(where + pointer("content", ctype, "schema"), body)]
+print(json.dumps(problems))
+"#;
+    let input = serde_json::to_string(exchanges).unwrap();
+    let out = testkit::python_output_with_input(script, &[&document_path()], &input);
+    serde_json::from_str(&out).unwrap()
+}
+
+/// A walk through every operation, answered well and badly, checked against the document.
+#[tokio::test]
+async fn every_answer_matches_the_documented_schema() {
+    let app = TestApp::new();
+    app.call(Method::GET, "/api/health", None, None).await;
+    app.call(Method::HEAD, "/api/health", None, None).await;
+    app.call(Method::GET, "/api/openapi.yaml", None, None).await;
+    let admin = app.admin().await;
+    app.call(
+        Method::POST,
+        "/api/auth",
+        None,
+        Some(json!({"email": "admin@localhost", "password": "wrong"})),
+    )
+    .await
+    .expect(StatusCode::UNAUTHORIZED);
+    app.call(Method::POST, "/api/auth", None, Some(json!({"email": 1})))
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    app.call(Method::GET, "/api/videos", None, None)
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    app.call(Method::PUT, "/api/videos", Some(&admin), None)
+        .await
+        .expect(StatusCode::METHOD_NOT_ALLOWED);
+
+    // Users.
+    let user = json!({"email": "walk@example.com", "password": "walk-password", "role": "member"});
+    app.call(Method::POST, "/api/users", Some(&admin), Some(user.clone()))
+        .await
+        .expect(StatusCode::CREATED);
+    app.call(Method::POST, "/api/users", Some(&admin), Some(user))
+        .await
+        .expect(StatusCode::CONFLICT);
+    let member = app.sign_in("walk@example.com", "walk-password").await;
+    app.call(
+        Method::POST,
+        "/api/users",
+        Some(&member),
+        Some(json!({"email": "x@example.com", "password": "12345678"})),
+    )
+    .await
+    .expect(StatusCode::FORBIDDEN);
+
+    // Uploads, single and multipart, and their failures.
+    let single = app.create_video(&admin, "walk.mp4", 10).await;
+    let single_id = id_of(&single);
+    let multipart = app.create_video(&admin, "walk.mkv", 60 * 1024 * 1024).await;
+    let multipart_id = id_of(&multipart);
+    app.call(
+        Method::POST,
+        "/api/videos",
+        Some(&admin),
+        Some(json!({"fileName": "notes.txt", "fileSize": 1, "fileType": "text/plain"})),
+    )
+    .await
+    .expect(StatusCode::BAD_REQUEST);
+    app.complete(&admin, &single_id, None)
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    let parts = format!("/api/videos/{multipart_id}/parts");
+    app.call(
+        Method::POST,
+        &parts,
+        Some(&admin),
+        Some(json!({"partNumbers": [1, 2]})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    app.call(Method::GET, &parts, Some(&admin), None)
+        .await
+        .expect(StatusCode::OK);
+    app.call(
+        Method::POST,
+        &format!("/api/videos/{single_id}/parts"),
+        Some(&admin),
+        Some(json!({"partNumbers": [1]})),
+    )
+    .await
+    .expect(StatusCode::CONFLICT);
+    app.call(Method::GET, &parts, Some(&member), None)
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    app.call(
+        Method::DELETE,
+        &format!("/api/videos/{multipart_id}/upload"),
+        Some(&admin),
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+
+    // A finished video: list, get, playback, events, delete.
+    let id = app.uploaded_video(&admin, vec![7; 10]).await;
+    let playback = format!("/api/videos/{id}/playback");
+    app.call(Method::GET, &playback, Some(&admin), None)
+        .await
+        .expect(StatusCode::CONFLICT);
+    app.job_event(
+        &json!({"eventId": "walk-1", "videoId": id, "status": "processing", "progress": 50}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    app.job_event(&json!({"eventId": "walk-2", "videoId": id, "status": "exploded"}))
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    app.job_event_signed("wrong", app.now_secs(), &json!({}))
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    app.finish_conversion(&id, b"mp4 bytes").await;
+    app.call(Method::GET, &playback, Some(&admin), None)
+        .await
+        .expect(StatusCode::OK);
+    app.call(Method::GET, "/api/videos?limit=1", Some(&admin), None)
+        .await
+        .expect(StatusCode::OK);
+    app.call(Method::GET, "/api/videos?limit=0", Some(&admin), None)
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    app.call(Method::GET, "/api/videos?cursor=nope", Some(&admin), None)
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    app.call(
+        Method::GET,
+        &format!("/api/videos/{id}"),
+        Some(&admin),
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+    app.call(
+        Method::GET,
+        &format!("/api/videos/{id}"),
+        Some(&member),
+        None,
+    )
+    .await
+    .expect(StatusCode::NOT_FOUND);
+    app.call(
+        Method::DELETE,
+        &format!("/api/videos/{id}"),
+        Some(&admin),
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+    app.call(Method::DELETE, "/api/videos/not-an-id", Some(&admin), None)
+        .await
+        .expect(StatusCode::NOT_FOUND);
+
+    let problems = check_against_document(&app.exchanges.borrow());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The edge playback stream and its failures, in edge mode.
+#[tokio::test]
+async fn media_answers_match_the_documented_schema() {
+    let app = TestApp::with(|s| {
+        s.insert("PLAYBACK_MODE".into(), "edge".into());
+    });
+    let admin = app.admin().await;
+    let id = app.uploaded_video(&admin, vec![7; 10]).await;
+    app.finish_conversion(&id, b"0123456789").await;
+    let url = app.playback_url(&admin, &id).await;
+    let path = url.strip_prefix(common::BASE).unwrap();
+    app.request(Method::GET, path, &[], Vec::new())
+        .await
+        .expect(StatusCode::OK);
+    app.request(Method::GET, path, &[("range", "bytes=0-3")], Vec::new())
+        .await
+        .expect(StatusCode::PARTIAL_CONTENT);
+    app.request(Method::HEAD, path, &[], Vec::new())
+        .await
+        .expect(StatusCode::OK);
+    let forged = path.replacen("/media/", "/media/1.AAAA", 1);
+    app.request(Method::GET, &forged, &[], Vec::new())
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    let problems = check_against_document(&app.exchanges.borrow());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -5,9 +5,8 @@ mod common;
 use common::{TestApp, headers_of, id_of};
 use edge::ports::Database;
 use http::{Method, StatusCode};
-use signer::ids::{BucketName, ObjectKey};
+use model::{BucketName, ObjectKey};
 use signer::s3::S3Request;
-use std::time::SystemTime;
 
 const MIB: u64 = 1024 * 1024;
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -68,7 +67,7 @@ async fn abandoned_uploads_leave_the_catalog_and_the_buckets() {
         age(&app, &id, days).await;
     }
 
-    let removed = edge::sweep::abandoned_uploads(&app.app, SystemTime::now())
+    let removed = edge::sweep::abandoned_uploads(&app.app, common::wall_clock())
         .await
         .unwrap();
     assert_eq!(removed, 3);
@@ -108,7 +107,7 @@ async fn abandoned_uploads_leave_the_catalog_and_the_buckets() {
     }
 
     // Nothing left to do: a second run removes nothing.
-    let again = edge::sweep::abandoned_uploads(&app.app, SystemTime::now())
+    let again = edge::sweep::abandoned_uploads(&app.app, common::wall_clock())
         .await
         .unwrap();
     assert_eq!(again, 0);
@@ -130,7 +129,7 @@ async fn conversions_silent_for_a_day_end_failed_and_a_late_ready_still_wins() {
         .await
         .unwrap();
 
-    let failed = edge::sweep::stalled_conversions(&app.app, SystemTime::now())
+    let failed = edge::sweep::stalled_conversions(&app.app, common::wall_clock())
         .await
         .unwrap();
     assert_eq!(failed, 1);

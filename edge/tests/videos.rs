@@ -5,8 +5,8 @@ mod common;
 
 use common::{TestApp, headers_of, id_of};
 use http::{Method, StatusCode};
+use model::{BucketName, ObjectKey};
 use serde_json::{Value, json};
-use signer::ids::{BucketName, ObjectKey};
 use signer::s3::S3Request;
 use std::time::Duration;
 

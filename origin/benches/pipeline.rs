@@ -10,11 +10,13 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use model::{BucketName, ObjectKey, VideoContainer, VideoId};
 use origin::Plan;
+use origin::clock::{Clock, SystemClock};
+use origin::config::LocalConfig;
 use origin::ffmpeg::Ffmpeg;
-use origin::local::LocalConfig;
 use origin::store::ObjectStore;
 use signer::s3::{Addressing, Credentials, S3Config};
 
@@ -66,11 +68,11 @@ fn main() {
         s3: s3.clone(),
         region: testkit::S3_REGION.into(),
         buckets: origin::Buckets {
-            incoming: "incoming".into(),
-            media: "media".into(),
+            incoming: bucket("incoming"),
+            media: bucket("media"),
         },
         edge_url,
-        webhook_secret: b"bench".to_vec(),
+        webhook_secret: b"bench".to_vec().into(),
         state_dir: dir.join("state"),
         poll_interval: Duration::from_millis(100),
         part_size: origin::s3::DEFAULT_PART_SIZE,
@@ -101,9 +103,10 @@ fn main() {
         // The pipeline: from the moment the upload is in the bucket to `ready` at the edge.
         let id = video_id();
         let ext = src.extension().unwrap().to_str().unwrap();
+        let container = VideoContainer::from_extension(ext).expect("a video container");
         rt.block_on(store.upload(
-            "incoming",
-            &format!("uploads/{id}/source.{ext}"),
+            &bucket("incoming"),
+            &ObjectKey::source(&id, container),
             src,
             "application/octet-stream",
             &|_| {},
@@ -114,11 +117,11 @@ fn main() {
             let body = events_rx
                 .recv_timeout(Duration::from_secs(900))
                 .expect("the job to end");
-            if body.contains(&id) && body.contains("\"status\":\"ready\"") {
+            if body.contains(id.as_str()) && body.contains("\"status\":\"ready\"") {
                 break;
             }
             assert!(
-                !(body.contains(&id) && body.contains("\"status\":\"failed\"")),
+                !(body.contains(id.as_str()) && body.contains("\"status\":\"failed\"")),
                 "{body}"
             );
         }
@@ -184,15 +187,16 @@ fn generate(ffmpeg: &Path, path: &Path, codec: &[&str]) -> PathBuf {
     path.to_path_buf()
 }
 
-fn video_id() -> String {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
+fn bucket(name: &str) -> BucketName {
+    BucketName::parse(name).expect("a bucket name")
+}
+
+fn video_id() -> VideoId {
+    let now = SystemClock.now();
     let mut random = [7u8; 10];
     random[..4].copy_from_slice(&std::process::id().to_be_bytes());
-    random[4..8].copy_from_slice(&(ms as u32).to_be_bytes());
-    signer::ids::VideoId::new(ms, random).as_str().to_string()
+    random[4..8].copy_from_slice(&(now.unix_ms() as u32).to_be_bytes());
+    VideoId::new(now, random)
 }
 
 /// Accepts job events (this bench does not check signatures; the tests do) and forwards bodies.

@@ -1,11 +1,9 @@
 //! Time is an input: handlers read it from a [`Clock`] so tests can pin it.
 
-use std::time::SystemTime;
-
-use aws_sdk_mediaconvert::primitives::{DateTime, DateTimeFormat};
+use model::Timestamp;
 
 pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> SystemTime;
+    fn now(&self) -> Timestamp;
 }
 
 /// The machine's clock.
@@ -13,38 +11,17 @@ pub trait Clock: Send + Sync + 'static {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
+    fn now(&self) -> Timestamp {
+        Timestamp::from_system_time(std::time::SystemTime::now())
     }
 }
 
 /// A clock stuck at one instant (tests, fixtures).
 #[derive(Debug, Clone, Copy)]
-pub struct FixedClock(pub SystemTime);
+pub struct FixedClock(pub Timestamp);
 
 impl Clock for FixedClock {
-    fn now(&self) -> SystemTime {
+    fn now(&self) -> Timestamp {
         self.0
-    }
-}
-
-/// RFC 3339 in UTC, e.g. `2025-01-02T03:04:05Z` (fractions only when non-zero).
-pub fn rfc3339(t: SystemTime) -> String {
-    DateTime::from(t)
-        .fmt(DateTimeFormat::DateTime)
-        .expect("a SystemTime formats as RFC 3339")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::{Duration, UNIX_EPOCH};
-
-    #[test]
-    fn formats_rfc3339() {
-        assert_eq!(
-            rfc3339(UNIX_EPOCH + Duration::from_secs(1_735_787_045)),
-            "2025-01-02T03:04:05Z"
-        );
     }
 }

@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use model::{BucketName, Secret};
 use signer::s3::{Addressing, Credentials, S3Config};
 
 use crate::error::{Error, Result};
 use crate::ffmpeg::Ffmpeg;
 use crate::handler::Buckets;
-use crate::local::LocalConfig;
 use crate::mediaconvert::{AwsEnv, JobDefaults};
 
 fn required(get: &impl Fn(&str) -> Option<String>, name: &str) -> Result<String> {
@@ -32,11 +32,23 @@ fn parsed<T: std::str::FromStr>(
     }
 }
 
-/// `INCOMING_BUCKET` and `MEDIA_BUCKET`.
-pub fn buckets(get: &impl Fn(&str) -> Option<String>) -> Result<Buckets> {
+fn bucket(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: Option<&str>,
+) -> Result<BucketName> {
+    let value = match default {
+        Some(default) => parsed(get, name, default.to_string())?,
+        None => required(get, name)?,
+    };
+    BucketName::parse(value.trim()).map_err(|e| Error::Config(format!("{name}: {e}")))
+}
+
+/// `INCOMING_BUCKET` and `MEDIA_BUCKET` (required in AWS, with local defaults).
+fn buckets(get: &impl Fn(&str) -> Option<String>, local: bool) -> Result<Buckets> {
     Ok(Buckets {
-        incoming: required(get, "INCOMING_BUCKET")?,
-        media: required(get, "MEDIA_BUCKET")?,
+        incoming: bucket(get, "INCOMING_BUCKET", local.then_some("incoming"))?,
+        media: bucket(get, "MEDIA_BUCKET", local.then_some("media"))?,
     })
 }
 
@@ -47,16 +59,32 @@ pub struct LambdaConfig {
     pub s3: S3Config,
     pub buckets: Buckets,
     pub edge_url: String,
-    pub webhook_secret: Vec<u8>,
+    pub webhook_secret: Secret<Vec<u8>>,
     pub job: JobDefaults,
+}
+
+/// The local runner's settings.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    pub s3: S3Config,
+    pub region: String,
+    pub buckets: Buckets,
+    pub edge_url: String,
+    pub webhook_secret: Secret<Vec<u8>>,
+    pub state_dir: PathBuf,
+    pub poll_interval: Duration,
+    pub part_size: u64,
+    pub ffmpeg: Ffmpeg,
 }
 
 impl LambdaConfig {
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<LambdaConfig> {
         let aws = AwsEnv {
             access_key_id: required(&get, "AWS_ACCESS_KEY_ID")?,
-            secret_access_key: required(&get, "AWS_SECRET_ACCESS_KEY")?,
-            session_token: get("AWS_SESSION_TOKEN").filter(|v| !v.is_empty()),
+            secret_access_key: required(&get, "AWS_SECRET_ACCESS_KEY")?.into(),
+            session_token: get("AWS_SESSION_TOKEN")
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
             region: required(&get, "AWS_REGION")?,
             endpoint: get("MEDIACONVERT_ENDPOINT").filter(|v| !v.is_empty()),
         };
@@ -89,15 +117,15 @@ impl LambdaConfig {
         Ok(LambdaConfig {
             aws,
             s3,
-            buckets: buckets(&get)?,
+            buckets: buckets(&get, false)?,
             edge_url: required(&get, "EDGE_URL")?,
-            webhook_secret: required(&get, "WEBHOOK_SECRET")?.into_bytes(),
+            webhook_secret: required(&get, "WEBHOOK_SECRET")?.into_bytes().into(),
             job,
         })
     }
 }
 
-/// The local runner's settings.
+/// The local runner's settings from the environment.
 pub fn local_from_env(get: impl Fn(&str) -> Option<String>) -> Result<LocalConfig> {
     let region = parsed(&get, "S3_REGION", "us-east-1".to_string())?;
     let s3 = S3Config {
@@ -106,7 +134,7 @@ pub fn local_from_env(get: impl Fn(&str) -> Option<String>) -> Result<LocalConfi
         addressing: Addressing::Path,
         credentials: Credentials {
             access_key_id: required(&get, "S3_ACCESS_KEY_ID")?,
-            secret_access_key: required(&get, "S3_SECRET_ACCESS_KEY")?,
+            secret_access_key: required(&get, "S3_SECRET_ACCESS_KEY")?.into(),
             session_token: None,
         },
     };
@@ -119,12 +147,9 @@ pub fn local_from_env(get: impl Fn(&str) -> Option<String>) -> Result<LocalConfi
     Ok(LocalConfig {
         s3,
         region,
-        buckets: Buckets {
-            incoming: parsed(&get, "INCOMING_BUCKET", "incoming".to_string())?,
-            media: parsed(&get, "MEDIA_BUCKET", "media".to_string())?,
-        },
+        buckets: buckets(&get, true)?,
         edge_url: parsed(&get, "EDGE_URL", "http://127.0.0.1:8787".to_string())?,
-        webhook_secret: required(&get, "WEBHOOK_SECRET")?.into_bytes(),
+        webhook_secret: required(&get, "WEBHOOK_SECRET")?.into_bytes().into(),
         state_dir: PathBuf::from(parsed(
             &get,
             "ORIGIN_STATE_DIR",
@@ -156,8 +181,8 @@ mod tests {
             ("AWS_SECRET_ACCESS_KEY", "secret"),
             ("AWS_SESSION_TOKEN", "token"),
             ("AWS_REGION", "eu-west-1"),
-            ("INCOMING_BUCKET", "in"),
-            ("MEDIA_BUCKET", "out"),
+            ("INCOMING_BUCKET", "incoming-bucket"),
+            ("MEDIA_BUCKET", "media-bucket"),
             ("EDGE_URL", "https://edge.example"),
             ("WEBHOOK_SECRET", "s"),
         ];
@@ -168,7 +193,13 @@ mod tests {
         full.push(("MEDIACONVERT_ROLE_ARN", "arn:aws:iam::1:role/mc"));
         let c = LambdaConfig::from_env(env(&full)).unwrap();
         assert_eq!(c.s3.endpoint, "https://s3.eu-west-1.amazonaws.com");
-        assert_eq!(c.s3.credentials.session_token.as_deref(), Some("token"));
+        assert_eq!(
+            c.s3.credentials
+                .session_token
+                .as_ref()
+                .map(|t| t.expose().as_str()),
+            Some("token")
+        );
         assert_eq!(
             (c.job.qvbr_quality, c.job.max_bitrate, c.job.queue_arn),
             (7, 8_000_000, None)

@@ -2,14 +2,13 @@
 //! local runner builds to feed the same handler (the same shapes AWS sends).
 
 use std::collections::HashMap;
-use std::time::SystemTime;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::s3::S3Event;
+use model::{BucketName, ObjectKey, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::clock::rfc3339;
 use crate::error::{Error, Result};
 
 pub const MEDIACONVERT_DETAIL_TYPE: &str = "MediaConvert Job State Change";
@@ -142,34 +141,31 @@ pub fn split_s3_url(url: &str) -> Option<(&str, &str)> {
 #[derive(Debug, Clone)]
 pub struct NewObject<'a> {
     pub region: &'a str,
-    pub bucket: &'a str,
-    pub key: &'a str,
+    pub bucket: &'a BucketName,
+    pub key: &'a ObjectKey,
     pub size: u64,
     pub etag: &'a str,
 }
 
 /// An `ObjectCreated` notification exactly as S3 sends it (one record).
-pub fn s3_event_json(object: &NewObject<'_>, at: SystemTime) -> Value {
+pub fn s3_event_json(object: &NewObject<'_>, at: Timestamp) -> Value {
     let multipart = object.etag.contains('-');
     let name = if multipart {
         "ObjectCreated:CompleteMultipartUpload"
     } else {
         "ObjectCreated:Put"
     };
-    let nanos = at
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos();
+    let sequencer = format!("{:016X}", at.unix_ms().max(0));
     json!({
         "Records": [{
             "eventVersion": "2.1",
             "eventSource": "aws:s3",
             "awsRegion": object.region,
-            "eventTime": rfc3339(at),
+            "eventTime": at.rfc3339(),
             "eventName": name,
             "userIdentity": {"principalId": "origin-local"},
             "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-            "responseElements": {"x-amz-request-id": format!("{:016X}", nanos as u64), "x-amz-id-2": "origin-local"},
+            "responseElements": {"x-amz-request-id": sequencer, "x-amz-id-2": "origin-local"},
             "s3": {
                 "s3SchemaVersion": "1.0",
                 "configurationId": "origin-local",
@@ -179,10 +175,10 @@ pub fn s3_event_json(object: &NewObject<'_>, at: SystemTime) -> Value {
                     "arn": format!("arn:aws:s3:::{}", object.bucket)
                 },
                 "object": {
-                    "key": encode_s3_key(object.key),
+                    "key": encode_s3_key(object.key.as_str()),
                     "size": object.size,
                     "eTag": object.etag,
-                    "sequencer": format!("{:016X}", nanos as u64)
+                    "sequencer": sequencer
                 }
             }
         }]
@@ -190,7 +186,7 @@ pub fn s3_event_json(object: &NewObject<'_>, at: SystemTime) -> Value {
 }
 
 /// A `MediaConvert Job State Change` event as EventBridge delivers it.
-pub fn job_state_change_json(region: &str, detail: &JobStateChange, at: SystemTime) -> Value {
+pub fn job_state_change_json(region: &str, detail: &JobStateChange, at: Timestamp) -> Value {
     let account = detail
         .account_id
         .clone()
@@ -201,7 +197,7 @@ pub fn job_state_change_json(region: &str, detail: &JobStateChange, at: SystemTi
         "detail-type": MEDIACONVERT_DETAIL_TYPE,
         "source": "aws.mediaconvert",
         "account": account,
-        "time": rfc3339(at),
+        "time": at.rfc3339(),
         "region": region,
         "resources": [format!("arn:aws:mediaconvert:{region}:{account}:jobs/{}", detail.job_id)],
         "detail": detail,

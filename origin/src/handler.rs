@@ -1,21 +1,25 @@
 //! The one handler: S3 `ObjectCreated` → probe → plan → job; `MediaConvert Job State
 //! Change` → progress, or finalize (verify output, delete source, report), or failure.
 
+use model::job::{JobError, JobEvent, JobUpdate};
+use model::layout::{Located, locate};
+use model::storage::KeyPrefix;
+use model::{BucketName, ObjectKey, VideoId};
 use serde::Serialize;
 
-use crate::clock::{Clock, rfc3339};
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{JobStateChange, OriginEvent, decode_s3_key, split_s3_url};
 use crate::media::{Plan, plan};
 use crate::store::ObjectStore;
-use crate::transcoder::{JobSpec, Source, Transcoder, request_token};
-use crate::webhook::{JobError, JobEvent, JobStatus, WebhookSender};
+use crate::transcoder::{JobSpec, Source, Transcoder};
+use crate::webhook::WebhookSender;
 
 /// The two buckets of the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Buckets {
-    pub incoming: String,
-    pub media: String,
+    pub incoming: BucketName,
+    pub media: BucketName,
 }
 
 /// What one record of an event led to (logged, and returned by the Lambda).
@@ -23,24 +27,24 @@ pub struct Buckets {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     Submitted {
-        video_id: String,
+        video_id: VideoId,
         job_id: String,
         plan: Plan,
     },
     /// The source no longer exists: already converted and deleted, or the video was deleted.
     SourceGone {
-        key: String,
+        key: ObjectKey,
     },
     Progress {
-        video_id: String,
+        video_id: VideoId,
         progress: Option<u8>,
     },
     Ready {
-        video_id: String,
-        output_key: String,
+        video_id: VideoId,
+        output_key: ObjectKey,
     },
     Failed {
-        video_id: String,
+        video_id: VideoId,
         code: String,
     },
     Ignored {
@@ -55,16 +59,6 @@ pub struct Origin<T, S, W, C> {
     pub store: S,
     pub webhook: W,
     pub clock: C,
-}
-
-/// `uploads/{videoId}/source.{ext}` → the video id (validated).
-pub fn video_of_source_key(key: &str) -> Option<signer::ids::VideoId> {
-    let (id, file) = key.strip_prefix("uploads/")?.split_once('/')?;
-    let ext = file.strip_prefix("source.")?;
-    if ext.is_empty() || ext.contains('/') {
-        return None;
-    }
-    signer::ids::VideoId::parse(id).ok()
 }
 
 impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, C> {
@@ -97,72 +91,60 @@ impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, 
         if !name.starts_with("ObjectCreated:") {
             return ignored(format!("event {name:?}"));
         }
-        let bucket = record.s3.bucket.name.clone().unwrap_or_default();
-        if bucket != self.buckets.incoming {
+        let bucket = record.s3.bucket.name.as_deref().unwrap_or_default();
+        if bucket != self.buckets.incoming.as_str() {
             return ignored(format!("bucket {bucket:?} is not the incoming bucket"));
         }
         let Some(raw_key) = record.s3.object.key.as_deref() else {
             return Err(Error::BadEvent("S3 record without an object key".into()));
         };
-        let key = decode_s3_key(raw_key)?;
-        let Some(video_id) = video_of_source_key(&key) else {
-            return ignored(format!("key {key:?} is not an upload source"));
+        let decoded = decode_s3_key(raw_key)?;
+        let Ok(key) = ObjectKey::parse(&decoded) else {
+            return ignored(format!("key {decoded:?} is not an object key"));
         };
-        let video_id = video_id.as_str().to_string();
-        let etag = record
-            .s3
-            .object
-            .e_tag
-            .clone()
-            .unwrap_or_default()
-            .trim_matches('"')
-            .to_string();
-        let size = record.s3.object.size.unwrap_or(0).max(0) as u64;
-        let token = request_token(&bucket, &key, &etag);
+        let Some(Located::Source { video, .. }) = locate(&key) else {
+            return ignored(format!("key {key} is not an upload source"));
+        };
         let source = Source {
-            bucket,
+            bucket: self.buckets.incoming.clone(),
             key,
-            etag,
-            size,
+            etag: record
+                .s3
+                .object
+                .e_tag
+                .as_deref()
+                .unwrap_or_default()
+                .trim_matches('"')
+                .to_string(),
+            size: record.s3.object.size.unwrap_or(0).max(0) as u64,
         };
+        let token = source.token();
 
         let info = match self.transcoder.probe(&source).await {
             Ok(info) => info,
             // Converted and deleted already (a late duplicate), or the video was deleted:
             // nothing to do, and nothing to report (it would undo a `ready`).
-            Err(Error::NotFound { key, .. }) => return Ok(Outcome::SourceGone { key }),
+            Err(Error::NotFound { .. }) => return Ok(Outcome::SourceGone { key: source.key }),
             Err(Error::InvalidInput(reason)) => {
-                let event = self.failed(
-                    &format!("{token}:failed"),
-                    &video_id,
-                    "invalid_input",
-                    &reason,
-                );
-                self.webhook.send(&event).await?;
-                return Ok(Outcome::Failed {
-                    video_id,
-                    code: "invalid_input".into(),
-                });
+                return self
+                    .report_failure(&format!("{token}:failed"), &video, "invalid_input", &reason)
+                    .await;
             }
             Err(e) => return Err(e),
         };
         let plan = plan(&info);
-        let output_key = signer::ids::ObjectKey::output(&video_id_typed(&video_id)?, "video.mp4")
-            .map_err(|e| Error::BadEvent(format!("output key: {e}")))?
-            .as_str()
-            .to_string();
         let spec = JobSpec {
             token,
-            video_id: video_id.clone(),
+            output_key: ObjectKey::mp4(&video),
+            video_id: video,
             source,
             info,
             plan,
             output_bucket: self.buckets.media.clone(),
-            output_key,
         };
         let job_id = self.transcoder.submit(&spec).await?;
         Ok(Outcome::Submitted {
-            video_id,
+            video_id: spec.video_id,
             job_id,
             plan,
         })
@@ -177,7 +159,10 @@ impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, 
                 reason: format!("job {} is not one of ours", detail.job_id),
             });
         };
-        let video_id = video_id_typed(video_id)?.as_str().to_string();
+        let video = VideoId::parse(video_id)
+            .map_err(|e| Error::BadEvent(format!("video id {video_id:?}: {e}")))?;
+        let source_key = ObjectKey::parse(source_key)
+            .map_err(|e| Error::BadEvent(format!("source key {source_key:?}: {e}")))?;
         let job = &detail.job_id;
         match detail.status.as_str() {
             "PROGRESSING" | "STATUS_UPDATE" => {
@@ -190,14 +175,14 @@ impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, 
                     Some(p) => format!("{job}:progress:{p}"),
                     None => format!("{job}:progressing"),
                 };
-                let event = JobEvent {
+                self.report(&event_id, &video, JobUpdate::Processing { progress })
+                    .await?;
+                Ok(Outcome::Progress {
+                    video_id: video,
                     progress,
-                    ..self.event(&event_id, &video_id, JobStatus::Processing)
-                };
-                self.webhook.send(&event).await?;
-                Ok(Outcome::Progress { video_id, progress })
+                })
             }
-            "COMPLETE" => self.finalize(detail, &video_id, source_key).await,
+            "COMPLETE" => self.finalize(detail, video, &source_key).await,
             "ERROR" => {
                 let code = detail.error_code.map_or_else(
                     || "mediaconvert_error".into(),
@@ -207,23 +192,17 @@ impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, 
                     .error_message
                     .clone()
                     .unwrap_or_else(|| "the conversion failed".into());
-                self.webhook
-                    .send(&self.failed(&format!("{job}:failed"), &video_id, &code, &message))
-                    .await?;
-                Ok(Outcome::Failed { video_id, code })
+                self.report_failure(&format!("{job}:failed"), &video, &code, &message)
+                    .await
             }
             "CANCELED" => {
-                let event = self.failed(
+                self.report_failure(
                     &format!("{job}:failed"),
-                    &video_id,
+                    &video,
                     "job_canceled",
                     "the conversion job was canceled",
-                );
-                self.webhook.send(&event).await?;
-                Ok(Outcome::Failed {
-                    video_id,
-                    code: "job_canceled".into(),
-                })
+                )
+                .await
             }
             other => Ok(Outcome::Ignored {
                 reason: format!("job {job} status {other}"),
@@ -231,49 +210,38 @@ impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, 
         }
     }
 
-    /// A job that claims success without a usable output: the video fails, the source stays.
-    async fn output_missing(&self, job: &str, video_id: &str, message: &str) -> Result<Outcome> {
-        self.webhook
-            .send(&self.failed(
-                &format!("{job}:failed"),
-                video_id,
-                "output_missing",
-                message,
-            ))
-            .await?;
-        Ok(Outcome::Failed {
-            video_id: video_id.into(),
-            code: "output_missing".into(),
-        })
-    }
-
     /// COMPLETE: the output must exist and be non-empty; then the source goes, then the edge
     /// hears `ready`. Every step is idempotent, so a redelivered event repeats harmlessly.
     async fn finalize(
         &self,
         detail: &JobStateChange,
-        video_id: &str,
-        source_key: &str,
+        video: VideoId,
+        source_key: &ObjectKey,
     ) -> Result<Outcome> {
         let job = &detail.job_id;
+        let failed = format!("{job}:failed");
         let output = detail
             .output_group_details
             .iter()
             .flat_map(|g| &g.output_details)
             .next();
         let path = output.and_then(|o| o.output_file_paths.first());
-        let expected_prefix = format!("videos/{video_id}/");
-        let target = path.and_then(|p| split_s3_url(p)).filter(|(bucket, key)| {
-            *bucket == self.buckets.media && key.starts_with(&expected_prefix)
-        });
-        let Some((bucket, output_key)) = target else {
+        let outputs = KeyPrefix::outputs(&video);
+        let target = path
+            .and_then(|p| split_s3_url(p))
+            .filter(|(bucket, _)| *bucket == self.buckets.media.as_str())
+            .and_then(|(_, key)| ObjectKey::parse(key).ok())
+            .filter(|key| outputs.relative(key).is_some());
+        let Some(output_key) = target else {
             let message = format!(
-                "job {job} reported no output under s3://{}/{expected_prefix}: {path:?}",
+                "job {job} reported no output under s3://{}/{outputs}: {path:?}",
                 self.buckets.media
             );
-            return self.output_missing(job, video_id, &message).await;
+            return self
+                .report_failure(&failed, &video, "output_missing", &message)
+                .await;
         };
-        match self.store.head(bucket, output_key).await? {
+        match self.store.head(&self.buckets.media, &output_key).await? {
             Some(meta) if meta.size > 0 => {}
             found => {
                 let what = if found.is_some() {
@@ -281,56 +249,59 @@ impl<T: Transcoder, S: ObjectStore, W: WebhookSender, C: Clock> Origin<T, S, W, 
                 } else {
                     "does not exist"
                 };
-                let message = format!("the output s3://{bucket}/{output_key} {what}");
-                return self.output_missing(job, video_id, &message).await;
+                let message = format!("the output s3://{}/{output_key} {what}", self.buckets.media);
+                return self
+                    .report_failure(&failed, &video, "output_missing", &message)
+                    .await;
             }
         }
         self.store
             .delete(&self.buckets.incoming, source_key)
             .await?;
-        let video = output.and_then(|o| o.video_details.as_ref());
-        let event = JobEvent {
+        let details = output.and_then(|o| o.video_details.as_ref());
+        let update = JobUpdate::Ready {
+            output_key: output_key.clone(),
             duration_ms: output.and_then(|o| o.duration_in_ms),
-            width: video.and_then(|v| v.width_in_px),
-            height: video.and_then(|v| v.height_in_px),
-            output_key: Some(output_key.to_string()),
-            ..self.event(&format!("{job}:ready"), video_id, JobStatus::Ready)
+            width: details.and_then(|v| v.width_in_px),
+            height: details.and_then(|v| v.height_in_px),
         };
-        self.webhook.send(&event).await?;
+        self.report(&format!("{job}:ready"), &video, update).await?;
         Ok(Outcome::Ready {
-            video_id: video_id.into(),
-            output_key: output_key.into(),
+            video_id: video,
+            output_key,
         })
     }
 
-    fn event(&self, event_id: &str, video_id: &str, status: JobStatus) -> JobEvent {
-        JobEvent {
+    /// Tells the edge.
+    async fn report(&self, event_id: &str, video: &VideoId, update: JobUpdate) -> Result<()> {
+        let event = JobEvent {
             event_id: event_id.into(),
-            video_id: video_id.into(),
-            status,
-            progress: None,
-            duration_ms: None,
-            width: None,
-            height: None,
-            output_key: None,
-            error: None,
-            occurred_at: rfc3339(self.clock.now()),
-        }
+            video_id: video.clone(),
+            update,
+            occurred_at: Some(self.clock.now()),
+        };
+        self.webhook.send(&event).await
     }
 
-    fn failed(&self, event_id: &str, video_id: &str, code: &str, message: &str) -> JobEvent {
-        JobEvent {
-            error: Some(JobError {
-                code: code.into(),
-                message: message.into(),
-            }),
-            ..self.event(event_id, video_id, JobStatus::Failed)
-        }
+    /// A conversion that cannot succeed: the video fails with the reason, the source stays.
+    async fn report_failure(
+        &self,
+        event_id: &str,
+        video: &VideoId,
+        code: &str,
+        message: &str,
+    ) -> Result<Outcome> {
+        let error = JobError {
+            code: code.into(),
+            message: message.into(),
+        };
+        self.report(event_id, video, JobUpdate::Failed { error })
+            .await?;
+        Ok(Outcome::Failed {
+            video_id: video.clone(),
+            code: code.into(),
+        })
     }
-}
-
-fn video_id_typed(id: &str) -> Result<signer::ids::VideoId> {
-    signer::ids::VideoId::parse(id).map_err(|e| Error::BadEvent(format!("video id {id:?}: {e}")))
 }
 
 fn log_outcome(outcome: &Outcome) {

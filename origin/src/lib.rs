@@ -2,6 +2,11 @@
 //! `MediaConvert Job State Change` events, generic over its ports (transcoder, object
 //! store, webhook sender, clock). In AWS it runs as a Lambda with MediaConvert
 //! (`src/bin/lambda.rs`); locally as `origin-local` with FFmpeg (`src/bin/local.rs`).
+//!
+//! Module map: [`handler`] (the one handler) over [`event`] (what arrives), [`media`] (what
+//! an input holds, and the plan), and the ports [`transcoder`], [`store`], [`webhook`],
+//! [`clock`]; their implementations [`mediaconvert`] + [`mp4`] (AWS), [`local`] + [`ffmpeg`]
+//! (this machine), [`s3`]; and [`config`], [`retry`], [`error`].
 
 pub mod clock;
 pub mod config;
@@ -13,6 +18,7 @@ pub mod local;
 pub mod media;
 pub mod mediaconvert;
 pub mod mp4;
+pub mod retry;
 pub mod s3;
 pub mod store;
 pub mod transcoder;

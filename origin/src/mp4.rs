@@ -6,6 +6,8 @@
 use crate::error::{Error, Result};
 use crate::media::{AudioCodec, Container, MediaInfo, VideoCodec, VideoTrack};
 use crate::store::ObjectStore;
+use crate::transcoder::Source;
+use model::{BucketName, ObjectKey};
 
 /// A box header: its four-character type, where its payload starts and ends (absolute).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,12 +233,8 @@ const HEAD_BYTES: u64 = 256 << 10;
 /// head, then 16-byte reads of box headers until the `moov`, which is read whole. An object
 /// that is not ISO base media comes back as [`Container::Other`] with no tracks, which plans
 /// a transcode. Missing object: [`Error::NotFound`].
-pub async fn probe_object<S: ObjectStore>(
-    store: &S,
-    bucket: &str,
-    key: &str,
-    size: u64,
-) -> Result<MediaInfo> {
+pub async fn probe_object<S: ObjectStore>(store: &S, source: &Source) -> Result<MediaInfo> {
+    let (bucket, key, size) = (&source.bucket, &source.key, source.size);
     let unknown = |what: &str| MediaInfo {
         container: Container::Other(what.into()),
         video: None,
@@ -326,8 +324,8 @@ pub async fn probe_object<S: ObjectStore>(
 
 async fn read<S: ObjectStore>(
     store: &S,
-    bucket: &str,
-    key: &str,
+    bucket: &BucketName,
+    key: &ObjectKey,
     head: &[u8],
     start: u64,
     len: u64,

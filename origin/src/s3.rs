@@ -3,20 +3,20 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use signer::ids::{BucketName, ObjectKey};
+use model::storage::KeyPrefix;
+use model::{BucketName, ObjectKey};
 use signer::s3::{S3Config, S3Request};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::retry::Backoff;
 use crate::store::{Listed, ObjectMeta, ObjectStore, UploadJournal};
 
 /// Objects larger than this go up in parts of this size (`S3_PART_SIZE`, default 16 MiB,
 /// at least S3's 5 MiB minimum).
 pub const DEFAULT_PART_SIZE: u64 = 16 << 20;
-const ATTEMPTS: u32 = 4;
 
 #[derive(Clone)]
 pub struct S3Store<C> {
@@ -44,6 +44,7 @@ impl<C: Clock + Clone> S3Store<C> {
     /// Signs and sends; retries transport failures, 5xx, 408 and 429 with backoff (each
     /// attempt signed afresh). Returns any other response, error statuses included.
     async fn call(&self, request: &S3Request<'_>, body: &[u8]) -> Result<reqwest::Response> {
+        let backoff = Backoff::S3;
         let mut attempt = 0;
         loop {
             let signed = self
@@ -62,11 +63,11 @@ impl<C: Clock + Clone> S3Store<C> {
                 Ok(r) => Error::status_is_retryable(r.status().as_u16()),
                 Err(e) => e.is_retryable(),
             };
-            attempt += 1;
-            if !retry || attempt >= ATTEMPTS {
+            if !retry || !backoff.allows_retry_after(attempt) {
                 return outcome;
             }
-            tokio::time::sleep(Duration::from_millis(200 * (1 << attempt))).await;
+            tokio::time::sleep(backoff.delay(attempt)).await;
+            attempt += 1;
         }
     }
 
@@ -74,7 +75,7 @@ impl<C: Clock + Clone> S3Store<C> {
         &self,
         request: &S3Request<'_>,
         body: &[u8],
-        bucket: &str,
+        bucket: &BucketName,
         key: &str,
     ) -> Result<reqwest::Response> {
         let response = self.call(request, body).await?;
@@ -84,7 +85,7 @@ impl<C: Clock + Clone> S3Store<C> {
         }
         if status == 404 {
             return Err(Error::NotFound {
-                bucket: bucket.into(),
+                bucket: bucket.to_string(),
                 key: key.into(),
             });
         }
@@ -100,21 +101,20 @@ impl<C: Clock + Clone> S3Store<C> {
 
     async fn upload_multipart(
         &self,
-        bucket: &str,
-        key: &str,
+        bucket: &BucketName,
+        key: &ObjectKey,
         from: &Path,
         size: u64,
         content_type: &str,
         journal: UploadJournal<'_>,
     ) -> Result<()> {
-        let (b, k) = names(bucket, key)?;
         let create = S3Request::CreateMultipartUpload {
-            bucket: &b,
-            key: &k,
+            bucket,
+            key,
             content_type: Some(content_type),
         };
         let body = self
-            .expect_ok(&create, &[], bucket, key)
+            .expect_ok(&create, &[], bucket, key.as_str())
             .await?
             .bytes()
             .await
@@ -135,13 +135,12 @@ impl<C: Clock + Clone> S3Store<C> {
 
     async fn upload_parts(
         &self,
-        bucket: &str,
-        key: &str,
+        bucket: &BucketName,
+        key: &ObjectKey,
         from: &Path,
         size: u64,
         upload_id: &str,
     ) -> Result<()> {
-        let (b, k) = names(bucket, key)?;
         // Never more than S3's 10 000 parts, whatever the configured part size.
         let part_size = self
             .part_size()
@@ -156,13 +155,13 @@ impl<C: Clock + Clone> S3Store<C> {
             file.seek(std::io::SeekFrom::Start(offset)).await?;
             file.read_exact(&mut chunk).await?;
             let part = S3Request::UploadPart {
-                bucket: &b,
-                key: &k,
+                bucket,
+                key,
                 upload_id,
                 part_number: number,
                 content_length: len,
             };
-            let response = self.expect_ok(&part, &chunk, bucket, key).await?;
+            let response = self.expect_ok(&part, &chunk, bucket, key.as_str()).await?;
             let etag = response
                 .headers()
                 .get("etag")
@@ -180,12 +179,14 @@ impl<C: Clock + Clone> S3Store<C> {
             number += 1;
         }
         let complete = S3Request::CompleteMultipartUpload {
-            bucket: &b,
-            key: &k,
+            bucket,
+            key,
             upload_id,
         };
         let body = signer::s3::xml::complete_multipart_upload_body(&parts);
-        let response = self.expect_ok(&complete, &body, bucket, key).await?;
+        let response = self
+            .expect_ok(&complete, &body, bucket, key.as_str())
+            .await?;
         // S3 may answer 200 with an <Error> document when the completion fails late.
         let answer = response.bytes().await.map_err(storage)?;
         signer::s3::xml::parse_complete_multipart_upload(&answer).map_err(|e| Error::Storage {
@@ -196,18 +197,6 @@ impl<C: Clock + Clone> S3Store<C> {
     }
 }
 
-/// Validates a bucket and key for signing (a malformed one can never succeed).
-fn names(bucket: &str, key: &str) -> Result<(BucketName, ObjectKey)> {
-    let invalid = |e: signer::Error| Error::Storage {
-        message: format!("s3://{bucket}/{key}: {e}"),
-        retryable: false,
-    };
-    Ok((
-        BucketName::parse(bucket).map_err(invalid)?,
-        ObjectKey::parse(key).map_err(invalid)?,
-    ))
-}
-
 fn storage(e: reqwest::Error) -> Error {
     Error::Storage {
         message: e.to_string(),
@@ -216,13 +205,9 @@ fn storage(e: reqwest::Error) -> Error {
 }
 
 impl<C: Clock + Clone> ObjectStore for S3Store<C> {
-    async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>> {
-        let (b, k) = names(bucket, key)?;
-        let request = S3Request::HeadObject {
-            bucket: &b,
-            key: &k,
-        };
-        match self.expect_ok(&request, &[], bucket, key).await {
+    async fn head(&self, bucket: &BucketName, key: &ObjectKey) -> Result<Option<ObjectMeta>> {
+        let request = S3Request::HeadObject { bucket, key };
+        match self.expect_ok(&request, &[], bucket, key.as_str()).await {
             Ok(response) => {
                 let header =
                     |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok());
@@ -241,31 +226,35 @@ impl<C: Clock + Clone> ObjectStore for S3Store<C> {
         }
     }
 
-    async fn get_range(&self, bucket: &str, key: &str, start: u64, len: u64) -> Result<Vec<u8>> {
+    async fn get_range(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        start: u64,
+        len: u64,
+    ) -> Result<Vec<u8>> {
         if len == 0 {
             return Ok(Vec::new());
         }
-        let (b, k) = names(bucket, key)?;
         let range = format!("bytes={start}-{}", start + len - 1);
         let request = S3Request::GetObject {
-            bucket: &b,
-            key: &k,
+            bucket,
+            key,
             response_content_disposition: None,
             range: Some(&range),
         };
-        let response = self.expect_ok(&request, &[], bucket, key).await?;
+        let response = self.expect_ok(&request, &[], bucket, key.as_str()).await?;
         Ok(response.bytes().await.map_err(storage)?.to_vec())
     }
 
-    async fn download(&self, bucket: &str, key: &str, to: &Path) -> Result<u64> {
-        let (b, k) = names(bucket, key)?;
+    async fn download(&self, bucket: &BucketName, key: &ObjectKey, to: &Path) -> Result<u64> {
         let request = S3Request::GetObject {
-            bucket: &b,
-            key: &k,
+            bucket,
+            key,
             response_content_disposition: None,
             range: None,
         };
-        let mut response = self.expect_ok(&request, &[], bucket, key).await?;
+        let mut response = self.expect_ok(&request, &[], bucket, key.as_str()).await?;
         let tmp = to.with_extension("part");
         let mut file = tokio::fs::File::create(&tmp).await?;
         let mut written = 0u64;
@@ -281,8 +270,8 @@ impl<C: Clock + Clone> ObjectStore for S3Store<C> {
 
     async fn upload(
         &self,
-        bucket: &str,
-        key: &str,
+        bucket: &BucketName,
+        key: &ObjectKey,
         from: &Path,
         content_type: &str,
         journal: UploadJournal<'_>,
@@ -294,58 +283,54 @@ impl<C: Clock + Clone> ObjectStore for S3Store<C> {
                 .await;
         }
         let body = tokio::fs::read(from).await?;
-        let (b, k) = names(bucket, key)?;
         let request = S3Request::PutObject {
-            bucket: &b,
-            key: &k,
+            bucket,
+            key,
             content_length: size,
             content_type,
         };
-        self.expect_ok(&request, &body, bucket, key).await?;
+        self.expect_ok(&request, &body, bucket, key.as_str())
+            .await?;
         Ok(())
     }
 
-    async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
-        let (b, k) = names(bucket, key)?;
+    async fn abort_upload(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        upload_id: &str,
+    ) -> Result<()> {
         let request = S3Request::AbortMultipartUpload {
-            bucket: &b,
-            key: &k,
+            bucket,
+            key,
             upload_id,
         };
-        match self.expect_ok(&request, &[], bucket, key).await {
+        match self.expect_ok(&request, &[], bucket, key.as_str()).await {
             Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),
         }
     }
 
-    async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
-        let (b, k) = names(bucket, key)?;
-        let request = S3Request::DeleteObject {
-            bucket: &b,
-            key: &k,
-        };
-        match self.expect_ok(&request, &[], bucket, key).await {
+    async fn delete(&self, bucket: &BucketName, key: &ObjectKey) -> Result<()> {
+        let request = S3Request::DeleteObject { bucket, key };
+        match self.expect_ok(&request, &[], bucket, key.as_str()).await {
             Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),
         }
     }
 
-    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<Listed>> {
-        let b = BucketName::parse(bucket).map_err(|e| Error::Storage {
-            message: format!("bucket {bucket:?}: {e}"),
-            retryable: false,
-        })?;
+    async fn list(&self, bucket: &BucketName, prefix: &KeyPrefix) -> Result<Vec<Listed>> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let request = S3Request::ListObjectsV2 {
-                bucket: &b,
-                prefix: Some(prefix),
+                bucket,
+                prefix: Some(prefix.as_str()),
                 continuation_token: token.as_deref(),
                 max_keys: Some(1000),
             };
             let body = self
-                .expect_ok(&request, &[], bucket, prefix)
+                .expect_ok(&request, &[], bucket, prefix.as_str())
                 .await?
                 .bytes()
                 .await
@@ -357,8 +342,10 @@ impl<C: Clock + Clone> ObjectStore for S3Store<C> {
                 })?;
             out.extend(page.objects.into_iter().map(|o| Listed {
                 key: o.key,
-                size: o.size,
-                etag: o.etag.trim_matches('"').to_string(),
+                meta: ObjectMeta {
+                    size: o.size,
+                    etag: o.etag.trim_matches('"').to_string(),
+                },
             }));
             match page.next_continuation_token {
                 Some(next) if page.is_truncated => token = Some(next),

@@ -4,6 +4,9 @@
 use std::future::Future;
 use std::path::Path;
 
+use model::storage::KeyPrefix;
+use model::{BucketName, ObjectKey};
+
 use crate::error::Result;
 
 /// What a HEAD tells.
@@ -17,9 +20,8 @@ pub struct ObjectMeta {
 /// One entry of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
-    pub key: String,
-    pub size: u64,
-    pub etag: String,
+    pub key: ObjectKey,
+    pub meta: ObjectMeta,
 }
 
 /// Told when a multipart upload begins, so a crashed run can abort it on restart.
@@ -29,30 +31,30 @@ pub trait ObjectStore: Send + Sync {
     /// `None` when the object does not exist.
     fn head(
         &self,
-        bucket: &str,
-        key: &str,
+        bucket: &BucketName,
+        key: &ObjectKey,
     ) -> impl Future<Output = Result<Option<ObjectMeta>>> + Send;
     /// `len` bytes from `start`; [`crate::Error::NotFound`] when the object does not exist.
     fn get_range(
         &self,
-        bucket: &str,
-        key: &str,
+        bucket: &BucketName,
+        key: &ObjectKey,
         start: u64,
         len: u64,
     ) -> impl Future<Output = Result<Vec<u8>>> + Send;
     /// Streams the object into a local file; returns the bytes written.
     fn download(
         &self,
-        bucket: &str,
-        key: &str,
+        bucket: &BucketName,
+        key: &ObjectKey,
         to: &Path,
     ) -> impl Future<Output = Result<u64>> + Send;
     /// Uploads a local file: one PUT when small, multipart (each upload id reported to
     /// `journal` first) when larger than the store's threshold.
     fn upload(
         &self,
-        bucket: &str,
-        key: &str,
+        bucket: &BucketName,
+        key: &ObjectKey,
         from: &Path,
         content_type: &str,
         journal: UploadJournal<'_>,
@@ -60,12 +62,20 @@ pub trait ObjectStore: Send + Sync {
     /// Aborts a multipart upload left behind by a crashed run (missing upload: fine).
     fn abort_upload(
         &self,
-        bucket: &str,
-        key: &str,
+        bucket: &BucketName,
+        key: &ObjectKey,
         upload_id: &str,
     ) -> impl Future<Output = Result<()>> + Send;
     /// Deletes an object (a missing object is no error: S3 answers 204 either way).
-    fn delete(&self, bucket: &str, key: &str) -> impl Future<Output = Result<()>> + Send;
+    fn delete(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Every object under `prefix` (all pages).
-    fn list(&self, bucket: &str, prefix: &str) -> impl Future<Output = Result<Vec<Listed>>> + Send;
+    fn list(
+        &self,
+        bucket: &BucketName,
+        prefix: &KeyPrefix,
+    ) -> impl Future<Output = Result<Vec<Listed>>> + Send;
 }

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use model::{BucketName, ObjectKey, VideoId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -13,25 +14,43 @@ use crate::media::{MediaInfo, Plan};
 /// The uploaded object a job converts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
-    pub bucket: String,
-    pub key: String,
+    pub bucket: BucketName,
+    pub key: ObjectKey,
+    /// Without the surrounding quotes.
     pub etag: String,
     pub size: u64,
+}
+
+impl Source {
+    /// The idempotency token of this uploaded object version: 40 hex digits of
+    /// SHA-256(bucket ‖ key ‖ ETag) (MediaConvert allows up to 64 characters). The same
+    /// upload always gives the same token, so a repeated S3 event cannot start a second job.
+    pub fn token(&self) -> String {
+        let mut h = Sha256::new();
+        for part in [
+            self.bucket.as_str(),
+            self.key.as_str(),
+            self.etag.trim_matches('"'),
+        ] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        hex::encode(&h.finalize()[..20])
+    }
 }
 
 /// Everything needed to start one conversion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobSpec {
-    /// Derived from bucket, key and ETag: the same upload always gives the same token, so a
-    /// repeated S3 event cannot start a second job (MediaConvert's ClientRequestToken).
+    /// [`Source::token`]: MediaConvert's ClientRequestToken, the local runner's job file.
     pub token: String,
-    pub video_id: String,
+    pub video_id: VideoId,
     pub source: Source,
     pub info: MediaInfo,
     pub plan: Plan,
-    pub output_bucket: String,
+    pub output_bucket: BucketName,
     /// `videos/{id}/video.mp4`.
-    pub output_key: String,
+    pub output_key: ObjectKey,
 }
 
 pub trait Transcoder: Send + Sync {
@@ -42,37 +61,38 @@ pub trait Transcoder: Send + Sync {
     fn submit(&self, job: &JobSpec) -> impl Future<Output = Result<String>> + Send;
 }
 
-/// The idempotency token of one uploaded object version: 40 hex digits of
-/// SHA-256(bucket ‖ key ‖ ETag) (MediaConvert allows up to 64 characters).
-pub fn request_token(bucket: &str, key: &str, etag: &str) -> String {
-    let mut h = Sha256::new();
-    for part in [bucket, key, etag.trim_matches('"')] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
-    }
-    hex::encode(&h.finalize()[..20])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn source(bucket: &str, key: &str, etag: &str) -> Source {
+        Source {
+            bucket: BucketName::parse(bucket).unwrap(),
+            key: ObjectKey::parse(key).unwrap(),
+            etag: etag.into(),
+            size: 1,
+        }
+    }
+
     #[test]
     fn token_is_stable_and_distinguishes_versions() {
-        let a = request_token("incoming", "uploads/x/source.mp4", "abc-2");
+        let a = source("incoming", "uploads/x/source.mp4", "abc-2").token();
         assert_eq!(
             a,
-            request_token("incoming", "uploads/x/source.mp4", "\"abc-2\"")
+            source("incoming", "uploads/x/source.mp4", "\"abc-2\"").token()
         );
         assert_eq!(a.len(), 40);
         assert_ne!(
             a,
-            request_token("incoming", "uploads/x/source.mp4", "abd-2")
+            source("incoming", "uploads/x/source.mp4", "abd-2").token()
         );
         assert_ne!(
             a,
-            request_token("incoming", "uploads/x/source.mov", "abc-2")
+            source("incoming", "uploads/x/source.mov", "abc-2").token()
         );
-        assert_ne!(request_token("ab", "c", "d"), request_token("a", "bc", "d"));
+        assert_ne!(
+            source("abc", "d", "e").token(),
+            source("abc", "de", "").token()
+        );
     }
 }

@@ -6,19 +6,18 @@ mod common;
 
 use std::path::PathBuf;
 
+use common::fakes::bucket;
 use common::{Edge, MediaConvertCapture, WEBHOOK_SECRET, clip, put_file};
+use model::{BucketName, ObjectKey};
 use origin::clock::SystemClock;
 use origin::mediaconvert::{AwsEnv, JobDefaults, MediaConvert, client};
+use origin::transcoder::Source;
 use origin::webhook::HttpWebhook;
 use origin::{Buckets, Origin, Outcome, Plan};
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
-    let path = testkit::workspace_root().join("origin/fixtures").join(name);
-    serde_json::from_slice(
-        &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .unwrap()
+    common::fixture(name, None)
 }
 
 fn expected_path(name: &str) -> PathBuf {
@@ -60,8 +59,8 @@ async fn fixture_events_make_the_reviewed_create_job_requests() {
     let edge = Edge::start();
     let origin = Origin {
         buckets: Buckets {
-            incoming: "incoming".into(),
-            media: "media".into(),
+            incoming: bucket("incoming"),
+            media: bucket("media"),
         },
         transcoder: MediaConvert {
             client: client(&aws),
@@ -78,7 +77,7 @@ async fn fixture_events_make_the_reviewed_create_job_requests() {
         store: store.clone(),
         webhook: HttpWebhook::new(
             &edge.url,
-            WEBHOOK_SECRET.as_bytes(),
+            WEBHOOK_SECRET.as_bytes().to_vec().into(),
             reqwest::Client::new(),
             SystemClock,
         ),
@@ -97,7 +96,7 @@ async fn fixture_events_make_the_reviewed_create_job_requests() {
     for (event_file, file, expected_file, plan) in cases {
         let mut event = fixture(event_file);
         let object = &mut event["Records"][0]["s3"]["object"];
-        let key = object["key"].as_str().unwrap().to_string();
+        let key = ObjectKey::parse(object["key"].as_str().unwrap()).unwrap();
         put_file(&store, "incoming", &key, file).await;
         // The fixture's ETag (and so the ClientRequestToken) stays; its size must be the real one.
         object["size"] = std::fs::metadata(file).unwrap().len().into();
@@ -153,10 +152,13 @@ async fn fixture_events_make_the_reviewed_create_job_requests() {
         origin.handle(event).await.expect("handled again");
         let requests = capture.requests.lock().unwrap().clone();
         assert_eq!(requests.last().unwrap().3, body);
-        assert_eq!(
-            body["clientRequestToken"],
-            origin::transcoder::request_token("incoming", &key, event_etag(event_file).as_str())
-        );
+        let source = Source {
+            bucket: BucketName::parse("incoming").unwrap(),
+            key: key.clone(),
+            etag: event_etag(event_file),
+            size: 0,
+        };
+        assert_eq!(body["clientRequestToken"], source.token());
     }
     // Submitting reports nothing to the edge: the edge already shows `processing`.
     assert!(edge.events.lock().unwrap().is_empty());
@@ -166,5 +168,6 @@ fn event_etag(event_file: &str) -> String {
     fixture(event_file)["Records"][0]["s3"]["object"]["eTag"]
         .as_str()
         .unwrap()
+        .trim_matches('"')
         .to_string()
 }

@@ -8,13 +8,17 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use common::fakes::bucket;
 use common::{
     Edge, WEBHOOK_SECRET, clip, duration_s, ffprobe, put_file, stream, video_packet_hashes,
     wait_for,
 };
-use origin::clock::SystemClock;
+use model::storage::KeyPrefix;
+use model::{ObjectKey, VideoContainer, VideoId};
+use origin::clock::{Clock, SystemClock};
+use origin::config::LocalConfig;
 use origin::ffmpeg::{Ffmpeg, file_fast_start};
-use origin::local::{LocalConfig, RunningPipeline, Stage};
+use origin::local::{RunningPipeline, Stage};
 use origin::s3::S3Store;
 use origin::store::ObjectStore;
 use origin::{Buckets, Plan};
@@ -50,11 +54,11 @@ fn harness() -> &'static Harness {
             s3: common::s3_config(&weed.s3_endpoint),
             region: testkit::S3_REGION.into(),
             buckets: Buckets {
-                incoming: "incoming".into(),
-                media: "media".into(),
+                incoming: bucket("incoming"),
+                media: bucket("media"),
             },
             edge_url: edge.url.clone(),
-            webhook_secret: WEBHOOK_SECRET.as_bytes().to_vec(),
+            webhook_secret: WEBHOOK_SECRET.as_bytes().to_vec().into(),
             state_dir: testkit::temp_dir("origin-pipeline-state"),
             poll_interval: Duration::from_millis(200),
             part_size: TEST_PART_SIZE,
@@ -77,60 +81,58 @@ fn dir() -> PathBuf {
     testkit::temp_dir("origin-pipeline")
 }
 
+/// The source key of a video uploaded from `file` (its extension names the container).
+fn source_key(id: &VideoId, file: &Path) -> ObjectKey {
+    let ext = file.extension().unwrap().to_str().unwrap();
+    ObjectKey::source(id, VideoContainer::from_extension(ext).unwrap())
+}
+
 /// Uploads a source for a fresh video; returns the video id.
-fn upload(file: &Path) -> String {
+fn upload(file: &Path) -> VideoId {
     let h = harness();
     let id = common::video_id();
-    let ext = file.extension().unwrap().to_str().unwrap();
-    h.rt.block_on(put_file(
-        &h.store,
-        "incoming",
-        &format!("uploads/{id}/source.{ext}"),
-        file,
-    ));
+    h.rt.block_on(put_file(&h.store, "incoming", &source_key(&id, file), file));
     id
 }
 
-fn plan_of(id: &str) -> Plan {
+fn plan_of(id: &VideoId) -> Plan {
     let h = harness();
     h.running
         .state
         .jobs()
         .into_iter()
-        .find(|r| r.spec.video_id == id)
+        .find(|r| r.spec.video_id == *id)
         .expect("a job record")
         .spec
         .plan
 }
 
-fn outputs_of(id: &str) -> Vec<String> {
+fn outputs_of(id: &VideoId) -> Vec<ObjectKey> {
     let h = harness();
-    h.rt.block_on(h.store.list("media", &format!("videos/{id}/")))
+    h.rt.block_on(h.store.list(&bucket("media"), &KeyPrefix::outputs(id)))
         .unwrap()
         .into_iter()
         .map(|o| o.key)
         .collect()
 }
 
-fn source_exists(id: &str, ext: &str) -> bool {
+fn source_exists(id: &VideoId, ext: &str) -> bool {
     let h = harness();
-    h.rt.block_on(
-        h.store
-            .head("incoming", &format!("uploads/{id}/source.{ext}")),
-    )
-    .unwrap()
-    .is_some()
+    let key = ObjectKey::source(id, VideoContainer::from_extension(ext).unwrap());
+    h.rt.block_on(h.store.head(&bucket("incoming"), &key))
+        .unwrap()
+        .is_some()
 }
 
 /// Converts one clip and checks the result as a browser would need it: H.264/AAC MP4, index
 /// first, same duration (±0.1 s), size reported. Returns (id, ready event, output file).
-fn convert_and_check(source: &Path, expected_plan: Plan) -> (String, Value, PathBuf) {
+fn convert_and_check(source: &Path, expected_plan: Plan) -> (VideoId, Value, PathBuf) {
     let h = harness();
     let id = upload(source);
     let ready = h.edge.wait_final(&id, JOB_TIMEOUT);
     assert_eq!(ready["status"], "ready", "{ready}");
     assert_eq!(plan_of(&id), expected_plan);
-    let output_key = format!("videos/{id}/video.mp4");
+    let output_key = ObjectKey::mp4(&id);
     assert_eq!(ready["outputKey"], output_key.as_str());
     assert_eq!(
         outputs_of(&id),
@@ -144,7 +146,7 @@ fn convert_and_check(source: &Path, expected_plan: Plan) -> (String, Value, Path
     );
 
     let output = source.with_file_name(format!("{id}-output.mp4"));
-    h.rt.block_on(h.store.download("media", &output_key, &output))
+    h.rt.block_on(h.store.download(&bucket("media"), &output_key, &output))
         .unwrap();
     let (src, out) = (ffprobe(source), ffprobe(&output));
     let video = stream(&out, "video").expect("a video stream");
@@ -358,7 +360,7 @@ fn a_large_output_goes_up_as_a_multipart_upload() {
     let (id, _, out) = convert_and_check(&path, Plan::Copy);
     assert_eq!(std::fs::metadata(&out).unwrap().len(), size);
     let meta =
-        h.rt.block_on(h.store.head("media", &format!("videos/{id}/video.mp4")))
+        h.rt.block_on(h.store.head(&bucket("media"), &ObjectKey::mp4(&id)))
             .unwrap()
             .unwrap();
     assert_eq!(meta.size, size);
@@ -377,20 +379,20 @@ fn a_duplicate_event_makes_one_job() {
     let h = harness();
     let src = clip(&dir(), "dup.mkv", "320x240", 2, H264_AAC);
     let id = upload(&src);
-    let key = format!("uploads/{id}/source.mkv");
+    let key = source_key(&id, &src);
     let meta =
-        h.rt.block_on(h.store.head("incoming", &key))
+        h.rt.block_on(h.store.head(&bucket("incoming"), &key))
             .unwrap()
             .unwrap();
     // The same notification three times (S3 is at-least-once), besides the poller's own.
     let object = origin::event::NewObject {
         region: "us-east-1",
-        bucket: "incoming",
+        bucket: &bucket("incoming"),
         key: &key,
         size: meta.size,
         etag: &meta.etag,
     };
-    let event = origin::event::s3_event_json(&object, std::time::SystemTime::now());
+    let event = origin::event::s3_event_json(&object, SystemClock.now());
     let mut job_ids = Vec::new();
     for _ in 0..3 {
         for outcome in
@@ -458,16 +460,16 @@ fn a_source_deleted_while_it_is_converted_ends_the_job_cleanly() {
             .find(|r| r.spec.video_id == id && r.stage == Stage::Converting)
             .map(|r| r.spec.token)
     });
-    h.rt.block_on(
-        h.store
-            .delete("incoming", &format!("uploads/{id}/source.avi")),
-    )
-    .unwrap();
+    h.rt.block_on(h.store.delete(&bucket("incoming"), &source_key(&id, &path)))
+        .unwrap();
     let failed = h.edge.wait_final(&id, JOB_TIMEOUT);
     assert_eq!(failed["status"], "failed", "{failed}");
     assert_eq!(
         failed["error"]["code"],
-        format!("mediaconvert_{}", origin::local::ERROR_SOURCE_DELETED)
+        format!(
+            "mediaconvert_{}",
+            origin::local::runner::ERROR_SOURCE_DELETED
+        )
     );
     assert!(outputs_of(&id).is_empty(), "no output for a deleted source");
     let record = h.running.state.load(&token).unwrap();

@@ -3,10 +3,12 @@
 
 mod common;
 
-use common::{clip, put_file};
+use common::fakes::{bucket, key};
+use common::{clip, mp4_source, put_file};
 use origin::ffmpeg::Ffmpeg;
 use origin::media::{AudioCodec, Container, VideoCodec};
 use origin::mp4::probe_object;
+use origin::transcoder::Source;
 use origin::{Plan, plan};
 
 /// (file name, encoder arguments, container, video codec, audio codec, plan).
@@ -18,6 +20,15 @@ type Case<'a> = (
     Option<AudioCodec>,
     Plan,
 );
+
+fn source(key: model::ObjectKey, size: u64) -> Source {
+    Source {
+        bucket: bucket("incoming"),
+        key,
+        etag: String::new(),
+        size,
+    }
+}
 
 #[tokio::test]
 async fn ranged_reads_tell_what_ffprobe_tells() {
@@ -136,9 +147,9 @@ async fn ranged_reads_tell_what_ffprobe_tells() {
     for (name, args, container, video, audio, expected_plan) in cases {
         let file = clip(&dir, name, "320x240", 2, &args);
         let size = std::fs::metadata(&file).unwrap().len();
-        let key = format!("uploads/{}/source.mp4", common::video_id());
+        let key = mp4_source(&common::video_id());
         put_file(&store, "incoming", &key, &file).await;
-        let ranged = probe_object(&store, "incoming", &key, size).await.unwrap();
+        let ranged = probe_object(&store, &source(key, size)).await.unwrap();
         let local = ffmpeg.probe(&file, size).await.unwrap();
         assert_eq!(ranged.container, container, "{name}");
         let v = ranged.video.as_ref().unwrap();
@@ -162,15 +173,15 @@ async fn ranged_reads_tell_what_ffprobe_tells() {
     // Not ISO base media at all: unknown, so transcode (MediaConvert reads any container).
     let mkv = clip(&dir, "x.mkv", "320x240", 1, &h264);
     let size = std::fs::metadata(&mkv).unwrap().len();
-    put_file(&store, "incoming", "uploads/probe/x.mkv", &mkv).await;
-    let info = probe_object(&store, "incoming", "uploads/probe/x.mkv", size)
+    put_file(&store, "incoming", &key("uploads/probe/x.mkv"), &mkv).await;
+    let info = probe_object(&store, &source(key("uploads/probe/x.mkv"), size))
         .await
         .unwrap();
     assert!(matches!(info.container, Container::Other(_)) && info.video.is_none());
     assert_eq!(plan(&info), Plan::Transcode);
 
     // Gone: NotFound, which the handler treats as "nothing to do".
-    let err = probe_object(&store, "incoming", "uploads/probe/missing.mp4", 1000)
+    let err = probe_object(&store, &source(key("uploads/probe/missing.mp4"), 1000))
         .await
         .unwrap_err();
     assert!(matches!(err, origin::Error::NotFound { .. }), "{err}");

@@ -8,7 +8,10 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::fakes::bucket;
 use common::{Edge, WEBHOOK_SECRET, put_file, wait_for};
+use model::storage::KeyPrefix;
+use model::{ObjectKey, VideoContainer};
 use origin::local::{Stage, StateDir};
 use origin::store::ObjectStore;
 
@@ -65,12 +68,8 @@ fn a_runner_killed_mid_job_redoes_it_on_restart_without_a_second_output() {
         .unwrap();
     let store = common::store(&weed.s3_endpoint);
     let id = common::video_id();
-    rt.block_on(put_file(
-        &store,
-        "incoming",
-        &format!("uploads/{id}/source.avi"),
-        &clip,
-    ));
+    let source = ObjectKey::source(&id, VideoContainer::from_extension("avi").unwrap());
+    rt.block_on(put_file(&store, "incoming", &source, &clip));
 
     let mut first = start_runner(weed, &edge, &state_dir, &dir.join("first.log"));
     let state = StateDir::open(&state_dir).unwrap();
@@ -95,7 +94,7 @@ fn a_runner_killed_mid_job_redoes_it_on_restart_without_a_second_output() {
         "killed mid-conversion"
     );
     let before = rt
-        .block_on(store.list("media", &format!("videos/{id}/")))
+        .block_on(store.list(&bucket("media"), &KeyPrefix::outputs(&id)))
         .unwrap();
     assert!(
         before.is_empty(),
@@ -110,10 +109,10 @@ fn a_runner_killed_mid_job_redoes_it_on_restart_without_a_second_output() {
 
     assert_eq!(ready["status"], "ready", "{ready}");
     let outputs = rt
-        .block_on(store.list("media", &format!("videos/{id}/")))
+        .block_on(store.list(&bucket("media"), &KeyPrefix::outputs(&id)))
         .unwrap();
     assert_eq!(outputs.len(), 1, "one output: {outputs:?}");
-    assert_eq!(outputs[0].key, format!("videos/{id}/video.mp4"));
+    assert_eq!(outputs[0].key, ObjectKey::mp4(&id));
     assert_eq!(state.load(&token).unwrap().stage, Stage::Done);
     assert_eq!(
         state
@@ -132,12 +131,12 @@ fn a_runner_killed_mid_job_redoes_it_on_restart_without_a_second_output() {
         .collect();
     assert_eq!(ready_ids.len(), 1, "one logical ready event");
     assert!(
-        rt.block_on(store.head("incoming", &format!("uploads/{id}/source.avi")))
+        rt.block_on(store.head(&bucket("incoming"), &source))
             .unwrap()
             .is_none()
     );
     let out = dir.join("out.mp4");
-    rt.block_on(store.download("media", &outputs[0].key, &out))
+    rt.block_on(store.download(&bucket("media"), &outputs[0].key, &out))
         .unwrap();
     let probe = common::ffprobe(&out);
     assert!(

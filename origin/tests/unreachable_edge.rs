@@ -5,10 +5,13 @@ mod common;
 
 use std::time::Duration;
 
+use common::fakes::bucket;
 use common::{Edge, WEBHOOK_SECRET, put_file, wait_for};
+use model::{ObjectKey, VideoContainer};
 use origin::Buckets;
+use origin::config::LocalConfig;
 use origin::ffmpeg::Ffmpeg;
-use origin::local::{LocalConfig, Stage};
+use origin::local::Stage;
 use origin::store::ObjectStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,11 +23,11 @@ async fn an_unreachable_edge_gets_the_events_later() {
         s3: common::s3_config(&weed.s3_endpoint),
         region: testkit::S3_REGION.into(),
         buckets: Buckets {
-            incoming: "incoming".into(),
-            media: "media".into(),
+            incoming: bucket("incoming"),
+            media: bucket("media"),
         },
         edge_url: format!("http://127.0.0.1:{port}"),
-        webhook_secret: WEBHOOK_SECRET.as_bytes().to_vec(),
+        webhook_secret: WEBHOOK_SECRET.as_bytes().to_vec().into(),
         state_dir: dir.join("state"),
         poll_interval: Duration::from_millis(200),
         part_size: 5 << 20,
@@ -52,13 +55,8 @@ async fn an_unreachable_edge_gets_the_events_later() {
     );
     let store = common::store(&weed.s3_endpoint);
     let id = common::video_id();
-    put_file(
-        &store,
-        "incoming",
-        &format!("uploads/{id}/source.webm"),
-        &clip,
-    )
-    .await;
+    let source = ObjectKey::source(&id, VideoContainer::from_extension("webm").unwrap());
+    put_file(&store, "incoming", &source, &clip).await;
 
     let state = running.state.clone();
     let id2 = id.clone();
@@ -75,14 +73,14 @@ async fn an_unreachable_edge_gets_the_events_later() {
     .unwrap();
     assert!(
         store
-            .head("media", &format!("videos/{id}/video.mp4"))
+            .head(&bucket("media"), &ObjectKey::mp4(&id))
             .await
             .unwrap()
             .is_some()
     );
     assert!(
         store
-            .head("incoming", &format!("uploads/{id}/source.webm"))
+            .head(&bucket("incoming"), &source)
             .await
             .unwrap()
             .is_none()

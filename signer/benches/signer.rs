@@ -6,10 +6,10 @@
 //! the ratios against botocore and PyJWT.
 
 use std::hint::black_box;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use signer::ids::{BucketName, Email, ObjectKey, Role, UserId, VideoContainer, VideoId};
+use model::{BucketName, Email, ObjectKey, Role, Timestamp, UserId, VideoContainer, VideoId};
 use signer::jwt::JwtIssuer;
 use signer::password::{Argon2Params, hash_password, verify_password};
 use signer::s3::{Addressing, Credentials, S3Config, S3Request};
@@ -26,9 +26,9 @@ fn presign_upload_part(c: &mut Criterion) {
         },
     };
     let bucket = BucketName::parse("incoming").unwrap();
-    let video = VideoId::new(1_700_000_000_000, [7; 10]);
-    let key = ObjectKey::source(&video, &VideoContainer::Mp4);
-    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let video = VideoId::new(Timestamp::from_unix_ms(1_700_000_000_000), [7; 10]);
+    let key = ObjectKey::source(&video, VideoContainer::MP4);
+    let now = Timestamp::from_unix_secs(1_700_000_000);
     // Prepared once, as the edge keeps it.
     let s3 = s3.signer().unwrap();
     c.bench_function("presign_upload_part", |b| {
@@ -48,15 +48,26 @@ fn presign_upload_part(c: &mut Criterion) {
 
 fn verify_jwt(c: &mut Criterion) {
     let issuer = JwtIssuer::from_seed(&[7; 32]);
-    let user = UserId::new(1_700_000_000_000, [1; 10]);
+    let user = UserId::new(Timestamp::from_unix_ms(1_700_000_000_000), [1; 10]);
     let email = Email::parse("user@example.com").unwrap();
-    let now = 1_700_000_000;
+    let now = Timestamp::from_unix_secs(1_700_000_000);
     let (token, _) = issuer
-        .issue(&user, &email, Role::Member, "jti", now, 3600)
+        .issue(
+            &user,
+            &email,
+            Role::Member,
+            "jti",
+            now,
+            Duration::from_secs(3600),
+        )
         .unwrap();
     let verifier = issuer.verifier();
     c.bench_function("verify_jwt_eddsa", |b| {
-        b.iter(|| verifier.verify(black_box(&token), now, 0).unwrap())
+        b.iter(|| {
+            verifier
+                .verify(black_box(&token), now, Duration::ZERO)
+                .unwrap()
+        })
     });
 }
 

@@ -6,23 +6,6 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    // ---- identifiers and names (client input: 400)
-    #[error("invalid {kind}: {reason}")]
-    InvalidId {
-        kind: &'static str,
-        reason: &'static str,
-    },
-    #[error("invalid email address: {0}")]
-    InvalidEmail(&'static str),
-    #[error("unknown role {0:?} (expected \"admin\" or \"member\")")]
-    InvalidRole(String),
-    #[error("invalid object key: {0}")]
-    InvalidObjectKey(&'static str),
-    #[error("invalid bucket name: {0}")]
-    InvalidBucketName(&'static str),
-    #[error("unsupported video container {0:?}")]
-    UnsupportedContainer(String),
-
     // ---- S3 signing and XML
     #[error("invalid S3 endpoint: {0}")]
     InvalidEndpoint(&'static str),

@@ -6,6 +6,7 @@
 //! parameter: `jwt-compact`'s `TimeOptions` gets a clock that returns the caller's `now`.
 
 use std::fmt;
+use std::time::Duration;
 
 use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -13,13 +14,13 @@ use jwt_compact::alg::{Ed25519, SigningKey as _, VerifyingKey as _};
 use jwt_compact::{AlgorithmExt as _, Header, TimeOptions, UntrustedToken, ValidationError};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{Email, Role, UserId};
 use crate::{Error, Result};
+use model::{Email, Role, Timestamp, UserId};
 
 /// The longest session a token may carry.
-pub const MAX_TTL_SECS: u64 = 30 * 24 * 60 * 60;
+pub const MAX_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// The most clock skew `verify` may forgive.
-pub const MAX_LEEWAY_SECS: u64 = 5 * 60;
+pub const MAX_LEEWAY: Duration = Duration::from_secs(5 * 60);
 /// The longest `jti` accepted when issuing.
 pub const MAX_JTI_LEN: usize = 128;
 
@@ -27,25 +28,25 @@ type Ed25519SigningKey = <Ed25519 as jwt_compact::Algorithm>::SigningKey;
 type Ed25519VerifyingKey = <Ed25519 as jwt_compact::Algorithm>::VerifyingKey;
 
 /// A verified token's claims.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
-    /// The user's id.
-    pub sub: String,
-    pub email: String,
+    /// The user's id (`sub`).
+    pub sub: UserId,
+    pub email: Email,
     pub role: Role,
-    /// Issued at, Unix seconds.
-    pub iat: i64,
-    /// Expires at, Unix seconds.
-    pub exp: i64,
+    /// `iat`, whole seconds.
+    pub issued_at: Timestamp,
+    /// `exp`, whole seconds.
+    pub expires_at: Timestamp,
     /// The token's own id (for revocation lists).
     pub jti: String,
 }
 
-/// The claims `jwt-compact` does not model itself.
+/// The claims `jwt-compact` does not model itself; serde validates them on the way in.
 #[derive(Serialize, Deserialize)]
 struct SessionClaims {
-    sub: String,
-    email: String,
+    sub: UserId,
+    email: Email,
     role: Role,
     jti: String,
 }
@@ -53,6 +54,8 @@ struct SessionClaims {
 /// Signs tokens with an Ed25519 secret seed.
 pub struct JwtIssuer {
     signing_key: Ed25519SigningKey,
+    /// Derived once: deriving the public key is a scalar multiplication.
+    verifier: JwtVerifier,
 }
 
 impl fmt::Debug for JwtIssuer {
@@ -64,8 +67,13 @@ impl fmt::Debug for JwtIssuer {
 impl JwtIssuer {
     /// From the 32-byte Ed25519 secret seed (RFC 8032's private key).
     pub fn from_seed(seed: &[u8; 32]) -> Self {
+        let signing_key = Ed25519SigningKey::from_bytes(seed);
+        let verifier = JwtVerifier {
+            verifying_key: signing_key.to_verifying_key(),
+        };
         Self {
-            signing_key: Ed25519SigningKey::from_bytes(seed),
+            signing_key,
+            verifier,
         }
     }
 
@@ -75,24 +83,26 @@ impl JwtIssuer {
         decode_key_base64(seed, "Ed25519 seed").map(|seed| Self::from_seed(&seed))
     }
 
-    /// A token for `sub` valid from `now_unix` for `ttl_secs` (1 s ..= 30 days), and its
-    /// claims. `jti` is the caller's random token id (1..=128 bytes).
+    /// A token for `sub` valid from `now` (whole seconds) for `ttl` (1 s ..= 30 days), and
+    /// its claims. `jti` is the caller's random token id (1..=128 bytes).
     pub fn issue(
         &self,
         sub: &UserId,
         email: &Email,
         role: Role,
         jti: &str,
-        now_unix: i64,
-        ttl_secs: u64,
+        now: Timestamp,
+        ttl: Duration,
     ) -> Result<(String, Claims)> {
-        if !(1..=MAX_TTL_SECS).contains(&ttl_secs) {
+        let ttl_secs = ttl.as_secs();
+        if !(1..=MAX_TTL.as_secs()).contains(&ttl_secs) {
             return Err(Error::ExpiryOutOfRange {
                 requested_secs: ttl_secs,
                 min_secs: 1,
-                max_secs: MAX_TTL_SECS,
+                max_secs: MAX_TTL.as_secs(),
             });
         }
+        let now_unix = now.unix_secs();
         if jti.is_empty() || jti.len() > MAX_JTI_LEN {
             return Err(Error::InvalidArgument(format!(
                 "jti must have 1..={MAX_JTI_LEN} bytes"
@@ -102,8 +112,8 @@ impl JwtIssuer {
             .checked_add_unsigned(ttl_secs)
             .ok_or_else(|| Error::InvalidArgument("token expiry overflows".into()))?;
         let mut claims = jwt_compact::Claims::new(SessionClaims {
-            sub: sub.to_string(),
-            email: email.to_string(),
+            sub: sub.clone(),
+            email: email.clone(),
             role,
             jti: jti.to_string(),
         });
@@ -125,18 +135,16 @@ impl JwtIssuer {
                 sub,
                 email,
                 role,
-                iat: now_unix,
-                exp,
+                issued_at: Timestamp::from_unix_secs(now_unix),
+                expires_at: Timestamp::from_unix_secs(exp),
                 jti,
             },
         ))
     }
 
     /// The verifier for this issuer's tokens.
-    pub fn verifier(&self) -> JwtVerifier {
-        JwtVerifier {
-            verifying_key: self.signing_key.to_verifying_key(),
-        }
+    pub fn verifier(&self) -> &JwtVerifier {
+        &self.verifier
     }
 }
 
@@ -165,16 +173,17 @@ impl JwtVerifier {
     }
 
     /// The claims of a token that is well-formed, EdDSA-signed by our key, has every claim,
-    /// and is valid at `now_unix` give or take `leeway_secs` (≤ 300): not expired, and neither
-    /// `iat` nor `nbf` in the future.
-    pub fn verify(&self, token: &str, now_unix: i64, leeway_secs: u64) -> Result<Claims> {
-        if leeway_secs > MAX_LEEWAY_SECS {
+    /// and is valid at `now` give or take `leeway` (≤ 300 s): not expired, and neither `iat`
+    /// nor `nbf` in the future.
+    pub fn verify(&self, token: &str, now: Timestamp, leeway: Duration) -> Result<Claims> {
+        if leeway > MAX_LEEWAY {
             return Err(Error::InvalidArgument(format!(
-                "leeway above {MAX_LEEWAY_SECS} s"
+                "leeway above {} s",
+                MAX_LEEWAY.as_secs()
             )));
         }
-        let now = timestamp(now_unix)?;
-        let leeway = TimeDelta::seconds(leeway_secs as i64);
+        let now = timestamp(now.unix_secs())?;
+        let leeway = TimeDelta::seconds(i64::try_from(leeway.as_secs()).unwrap_or(i64::MAX));
         let untrusted = UntrustedToken::new(token).map_err(|e| Error::JwtInvalid(e.to_string()))?;
         let token = Ed25519
             .validator::<SessionClaims>(&self.verifying_key)
@@ -202,9 +211,6 @@ impl JwtVerifier {
             return Err(Error::JwtNotYetValid);
         }
         let custom = &claims.custom;
-        UserId::parse(&custom.sub).map_err(|_| Error::JwtInvalid("sub is not a user id".into()))?;
-        Email::parse(&custom.email)
-            .map_err(|_| Error::JwtInvalid("email is not an email address".into()))?;
         if custom.jti.is_empty() {
             return Err(Error::JwtInvalid("empty jti".into()));
         }
@@ -213,8 +219,8 @@ impl JwtVerifier {
             sub: custom.sub.clone(),
             email: custom.email.clone(),
             role: custom.role,
-            iat: issued_at.timestamp(),
-            exp: expiration.timestamp(),
+            issued_at: Timestamp::from_unix_secs(issued_at.timestamp()),
+            expires_at: Timestamp::from_unix_secs(expiration.timestamp()),
             jti: custom.jti.clone(),
         })
     }
@@ -252,21 +258,30 @@ mod tests {
 
     const NOW: i64 = 1_700_000_000;
 
+    /// `NOW + offset` seconds.
+    fn at(offset: i64) -> Timestamp {
+        Timestamp::from_unix_secs(NOW + offset)
+    }
+
+    fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
     fn issuer() -> JwtIssuer {
         JwtIssuer::from_seed(&[7; 32])
     }
 
     fn user() -> (UserId, Email) {
         (
-            UserId::new(1_700_000_000_000, [1; 10]),
+            UserId::new(Timestamp::from_unix_ms(1_700_000_000_000), [1; 10]),
             Email::parse("a@example.com").unwrap(),
         )
     }
 
-    fn token(now: i64, ttl: u64) -> String {
+    fn token(now: Timestamp, ttl: u64) -> String {
         let (id, email) = user();
         issuer()
-            .issue(&id, &email, Role::Member, "jti-1", now, ttl)
+            .issue(&id, &email, Role::Member, "jti-1", now, secs(ttl))
             .unwrap()
             .0
     }
@@ -288,37 +303,40 @@ mod tests {
     fn round_trip() {
         let (id, email) = user();
         let (token, claims) = issuer()
-            .issue(&id, &email, Role::Admin, "j", NOW, 3600)
+            .issue(&id, &email, Role::Admin, "j", at(0), secs(3600))
             .unwrap();
         assert_eq!(
             claims,
             Claims {
-                sub: id.to_string(),
-                email: "a@example.com".into(),
+                sub: id,
+                email,
                 role: Role::Admin,
-                iat: NOW,
-                exp: NOW + 3600,
+                issued_at: at(0),
+                expires_at: at(3600),
                 jti: "j".into()
             }
         );
         assert_eq!(
-            issuer().verifier().verify(&token, NOW + 10, 0).unwrap(),
+            issuer().verifier().verify(&token, at(10), secs(0)).unwrap(),
             claims
         );
     }
 
     #[test]
     fn expired_and_not_yet_valid_are_distinct_errors() {
-        let verifier = issuer().verifier();
-        let token = token(NOW, 60);
-        assert!(verifier.verify(&token, NOW + 60, 0).is_ok());
-        assert_eq!(verifier.verify(&token, NOW + 61, 0), Err(Error::JwtExpired));
-        assert!(verifier.verify(&token, NOW + 61, 1).is_ok());
+        let verifier = issuer().verifier().clone();
+        let token = token(at(0), 60);
+        assert!(verifier.verify(&token, at(60), secs(0)).is_ok());
         assert_eq!(
-            verifier.verify(&token, NOW - 1, 0),
+            verifier.verify(&token, at(61), secs(0)),
+            Err(Error::JwtExpired)
+        );
+        assert!(verifier.verify(&token, at(61), secs(1)).is_ok());
+        assert_eq!(
+            verifier.verify(&token, at(-1), secs(0)),
             Err(Error::JwtNotYetValid)
         );
-        assert!(verifier.verify(&token, NOW - 5, 5).is_ok());
+        assert!(verifier.verify(&token, at(-5), secs(5)).is_ok());
     }
 
     #[test]
@@ -328,9 +346,12 @@ mod tests {
             "sub": id.to_string(), "email": "a@example.com", "role": "member", "jti": "j",
             "iat": NOW, "exp": NOW + 100, "nbf": NOW + 50
         }));
-        let verifier = issuer().verifier();
-        assert_eq!(verifier.verify(&token, NOW, 0), Err(Error::JwtNotYetValid));
-        assert!(verifier.verify(&token, NOW + 50, 0).is_ok());
+        let verifier = issuer().verifier().clone();
+        assert_eq!(
+            verifier.verify(&token, at(0), secs(0)),
+            Err(Error::JwtNotYetValid)
+        );
+        assert!(verifier.verify(&token, at(50), secs(0)).is_ok());
     }
 
     #[test]
@@ -340,10 +361,10 @@ mod tests {
             "sub": id.to_string(), "email": "a@example.com", "role": "member", "jti": "j",
             "iat": NOW, "exp": NOW + 100
         });
-        let verifier = issuer().verifier();
+        let verifier = issuer().verifier().clone();
         assert!(
             verifier
-                .verify(&token_with_claims(full.clone()), NOW, 0)
+                .verify(&token_with_claims(full.clone()), at(0), secs(0))
                 .is_ok()
         );
         for claim in ["sub", "email", "role", "jti", "iat", "exp"] {
@@ -351,7 +372,7 @@ mod tests {
             claims.as_object_mut().unwrap().remove(claim);
             assert!(
                 matches!(
-                    verifier.verify(&token_with_claims(claims), NOW, 0),
+                    verifier.verify(&token_with_claims(claims), at(0), secs(0)),
                     Err(Error::JwtInvalid(_))
                 ),
                 "without {claim}"
@@ -368,7 +389,7 @@ mod tests {
             claims[claim] = value;
             assert!(
                 matches!(
-                    verifier.verify(&token_with_claims(claims), NOW, 0),
+                    verifier.verify(&token_with_claims(claims), at(0), secs(0)),
                     Err(Error::JwtInvalid(_))
                 ),
                 "bad {claim}"
@@ -378,10 +399,10 @@ mod tests {
 
     #[test]
     fn tampered_and_foreign_tokens_are_invalid() {
-        let token = token(NOW, 60);
-        let stranger = JwtIssuer::from_seed(&[8; 32]).verifier();
+        let token = token(at(0), 60);
+        let stranger = JwtIssuer::from_seed(&[8; 32]).verifier().clone();
         assert!(matches!(
-            stranger.verify(&token, NOW, 0),
+            stranger.verify(&token, at(0), secs(0)),
             Err(Error::JwtInvalid(_))
         ));
 
@@ -389,15 +410,15 @@ mod tests {
         let mut flipped = signature.to_string().into_bytes();
         flipped[0] = if flipped[0] == b'A' { b'B' } else { b'A' };
         let forged = format!("{head}.{}", String::from_utf8(flipped).unwrap());
-        let verifier = issuer().verifier();
+        let verifier = issuer().verifier().clone();
         assert!(matches!(
-            verifier.verify(&forged, NOW, 0),
+            verifier.verify(&forged, at(0), secs(0)),
             Err(Error::JwtInvalid(_))
         ));
         for malformed in ["", "a.b", "a.b.c", "not a token", &format!("{token}.x")] {
             assert!(
                 matches!(
-                    verifier.verify(malformed, NOW, 0),
+                    verifier.verify(malformed, at(0), secs(0)),
                     Err(Error::JwtInvalid(_))
                 ),
                 "{malformed:?}"
@@ -409,33 +430,51 @@ mod tests {
     fn refuses_bad_arguments() {
         let (id, email) = user();
         let issuer = issuer();
-        for ttl in [0, MAX_TTL_SECS + 1] {
+        for ttl in [Duration::ZERO, MAX_TTL + secs(1)] {
             assert!(matches!(
-                issuer.issue(&id, &email, Role::Member, "j", NOW, ttl),
+                issuer.issue(&id, &email, Role::Member, "j", at(0), ttl),
                 Err(Error::ExpiryOutOfRange { .. })
             ));
         }
         for jti in ["", &"j".repeat(129)] {
             assert!(matches!(
-                issuer.issue(&id, &email, Role::Member, jti, NOW, 60),
+                issuer.issue(&id, &email, Role::Member, jti, at(0), secs(60)),
                 Err(Error::InvalidArgument(_))
             ));
         }
         assert!(matches!(
-            issuer.issue(&id, &email, Role::Member, "j", i64::MAX, 60),
+            issuer.issue(
+                &id,
+                &email,
+                Role::Member,
+                "j",
+                Timestamp::from_unix_ms(i64::MAX),
+                secs(60)
+            ),
             Err(Error::InvalidArgument(_))
         ));
         assert!(matches!(
-            issuer.issue(&id, &email, Role::Member, "j", i64::MAX - 60, 60),
+            issuer.issue(
+                &id,
+                &email,
+                Role::Member,
+                "j",
+                Timestamp::from_unix_secs(i64::MAX / 1000 - 30),
+                secs(60)
+            ),
             Err(Error::InvalidArgument(_))
         ));
-        let token = token(NOW, 60);
+        let token = token(at(0), 60);
         assert!(matches!(
-            issuer.verifier().verify(&token, NOW, MAX_LEEWAY_SECS + 1),
+            issuer
+                .verifier()
+                .verify(&token, at(0), MAX_LEEWAY + secs(1)),
             Err(Error::InvalidArgument(_))
         ));
         assert!(matches!(
-            issuer.verifier().verify(&token, i64::MIN, 0),
+            issuer
+                .verifier()
+                .verify(&token, Timestamp::from_unix_ms(i64::MIN), secs(0)),
             Err(Error::InvalidArgument(_))
         ));
     }
@@ -448,7 +487,7 @@ mod tests {
         let public = issuer.verifier().public_key();
         let url_safe_unpadded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public);
         let verifier = JwtVerifier::from_base64_public_key(&url_safe_unpadded).unwrap();
-        assert!(verifier.verify(&token(NOW, 60), NOW, 0).is_ok());
+        assert!(verifier.verify(&token(at(0), 60), at(0), secs(0)).is_ok());
 
         for bad in ["", "!!!", &b64.encode([1u8; 31]), &b64.encode([1u8; 33])] {
             assert!(

@@ -2,12 +2,11 @@
 //! S3 XML, multipart planning, session JWTs, password hashes, playback URLs and webhook
 //! signatures.
 //!
-//! Nothing here does I/O, reads a clock or draws randomness: times, keys, salts and the random
-//! bytes of ids are parameters, so every function is deterministic and the crate runs the
-//! same natively and on `wasm32-unknown-unknown`.
+//! Nothing here does I/O, reads a clock or draws randomness: times ([`model::Timestamp`]),
+//! keys and salts are parameters, so every function is deterministic and the crate runs the
+//! same natively and on `wasm32-unknown-unknown`. Names (ids, keys, buckets) are `model`'s.
 
 mod error;
-pub mod ids;
 pub mod jwt;
 pub mod multipart;
 pub mod password;

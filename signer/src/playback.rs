@@ -7,6 +7,8 @@ use rsa::pkcs8::DecodePrivateKey as _;
 use rsa::signature::{SignatureEncoding as _, Signer as _};
 use rsa::{PrivateKey, pkcs1v15};
 
+use model::Timestamp;
+
 use crate::{Error, Result};
 
 pub use edge_token::EdgeToken;
@@ -71,11 +73,12 @@ impl CloudFrontSigner {
         })
     }
 
-    /// `url` signed with a canned policy valid until `expires_unix`: the URL plus
+    /// `url` signed with a canned policy valid until `expires` (whole seconds): the URL plus
     /// `Expires`, `Signature`, `Key-Pair-Id` (and `Hash-Algorithm=SHA256`), as botocore's
     /// `CloudFrontSigner.generate_presigned_url` writes them.
-    pub fn signed_url(&self, url: &str, expires_unix: u64) -> Result<String> {
+    pub fn signed_url(&self, url: &str, expires: Timestamp) -> Result<String> {
         check_url(url)?;
+        let expires_unix = epoch_seconds(expires)?;
         let separator = if url.contains('?') { '&' } else { '?' };
         let params = self
             .signature_params(&policy_statement(url, expires_unix), "", Some(expires_unix))
@@ -87,16 +90,17 @@ impl CloudFrontSigner {
     }
 
     /// The `CloudFront-*` cookies that let a browser fetch `resource_url` until
-    /// `expires_unix`. An exact URL gets a canned policy (`CloudFront-Expires`); a resource
+    /// `expires`. An exact URL gets a canned policy (`CloudFront-Expires`); a resource
     /// with `*` wildcards (`https://d.example/videos/<id>/*`, for HLS segments) gets the
     /// equivalent custom policy (`CloudFront-Policy`), since canned policies cannot match
     /// more than one URL.
     pub fn signed_cookies(
         &self,
         resource_url: &str,
-        expires_unix: u64,
+        expires: Timestamp,
     ) -> Result<Vec<(String, String)>> {
         check_url(resource_url)?;
+        let expires_unix = epoch_seconds(expires)?;
         let policy = policy_statement(resource_url, expires_unix);
         let expires = (!resource_url.contains('*')).then_some(expires_unix);
         Ok(self.signature_params(&policy, "CloudFront-", expires))
@@ -160,6 +164,12 @@ fn check_url(url: &str) -> Result<()> {
     Ok(())
 }
 
+/// CloudFront policies count whole seconds from 1970.
+fn epoch_seconds(time: Timestamp) -> Result<u64> {
+    u64::try_from(time.unix_secs())
+        .map_err(|_| Error::InvalidArgument("a CloudFront expiry before 1970".into()))
+}
+
 /// Base64 with CloudFront's URL-safe substitutions (`+`→`-`, `=`→`_`, `/`→`~`).
 fn cloudfront_base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD
@@ -180,7 +190,8 @@ fn cloudfront_base64(bytes: &[u8]) -> String {
 pub mod edge_token {
     use base64::Engine as _;
 
-    use crate::ids::ObjectKey;
+    use model::{ObjectKey, Timestamp};
+
     use crate::{Error, Result, hmac_sha256, hmac_sha256_matches};
 
     const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -212,8 +223,8 @@ pub mod edge_token {
         }
 
         /// When the token stops working (for `Cache-Control`), once verified.
-        pub fn expires_unix(&self) -> u64 {
-            self.expires_unix
+        pub fn expires_at(&self) -> Timestamp {
+            Timestamp::from_unix_secs(i64::try_from(self.expires_unix).unwrap_or(i64::MAX))
         }
     }
 
@@ -230,16 +241,22 @@ pub mod edge_token {
         )
     }
 
-    /// A token for `object_key` until `expires_unix`. Use a secret of at least 32 random
-    /// bytes.
-    pub fn sign(secret: &[u8], object_key: &ObjectKey, expires_unix: u64) -> String {
+    /// A token for `object_key` until `expires` (whole seconds; 1970 at the earliest). Use a
+    /// secret of at least 32 random bytes.
+    pub fn sign(secret: &[u8], object_key: &ObjectKey, expires: Timestamp) -> String {
+        let expires_unix = u64::try_from(expires.unix_secs()).unwrap_or(0);
         let mac = mac(secret, object_key, expires_unix);
         format!("{expires_unix}.{}", BASE64.encode(mac))
     }
 
-    /// `Ok` if `token` was made with `secret` for `object_key` and has not expired at
-    /// `now_unix` (a token is valid strictly before its expiry).
-    pub fn verify(secret: &[u8], token: &str, object_key: &ObjectKey, now_unix: i64) -> Result<()> {
+    /// `Ok` if `token` was made with `secret` for `object_key` and has not expired at `now`
+    /// (a token is valid strictly before its expiry).
+    pub fn verify(
+        secret: &[u8],
+        token: &str,
+        object_key: &ObjectKey,
+        now: Timestamp,
+    ) -> Result<()> {
         if secret.is_empty() {
             return Err(Error::InvalidKey("empty edge token secret".into()));
         }
@@ -248,7 +265,7 @@ pub mod edge_token {
         if !hmac_sha256_matches(&expected, &token.mac) {
             return Err(Error::PlaybackTokenInvalid);
         }
-        if now_unix >= 0 && now_unix as u64 >= token.expires_unix {
+        if now >= token.expires_at() {
             return Err(Error::PlaybackTokenExpired);
         }
         Ok(())
@@ -259,7 +276,11 @@ pub mod edge_token {
 mod tests {
     use super::edge_token::{self, EdgeToken};
     use super::*;
-    use crate::ids::ObjectKey;
+    use model::ObjectKey;
+
+    fn t(secs: i64) -> Timestamp {
+        Timestamp::from_unix_secs(secs)
+    }
 
     // A throwaway 2048-bit test key, in both PEM encodings.
     const PKCS8_PEM: &str = include_str!("../tests/fixtures/cloudfront_test_key_pkcs8.pem");
@@ -281,8 +302,8 @@ mod tests {
         let url = "https://d.example/v.mp4?x=1";
         let pkcs1 = CloudFrontSigner::new("K1", PKCS1_PEM, CloudFrontHash::Sha1).unwrap();
         let pkcs8 = CloudFrontSigner::new("K1", PKCS8_PEM, CloudFrontHash::Sha1).unwrap();
-        let signed = pkcs1.signed_url(url, 10).unwrap();
-        assert_eq!(signed, pkcs8.signed_url(url, 10).unwrap());
+        let signed = pkcs1.signed_url(url, t(10)).unwrap();
+        assert_eq!(signed, pkcs8.signed_url(url, t(10)).unwrap());
         assert!(signed.starts_with("https://d.example/v.mp4?x=1&Expires=10&Signature="));
         assert!(signed.ends_with("&Key-Pair-Id=K1"));
     }
@@ -292,12 +313,12 @@ mod tests {
         let signer = CloudFrontSigner::new("K1", PKCS8_PEM, CloudFrontHash::Sha256).unwrap();
         assert!(
             signer
-                .signed_url("https://d.example/v.mp4", 10)
+                .signed_url("https://d.example/v.mp4", t(10))
                 .unwrap()
                 .ends_with("&Key-Pair-Id=K1&Hash-Algorithm=SHA256")
         );
         let cookies = signer
-            .signed_cookies("https://d.example/videos/*", 10)
+            .signed_cookies("https://d.example/videos/*", t(10))
             .unwrap();
         let names: Vec<_> = cookies.iter().map(|(name, _)| name.as_str()).collect();
         assert_eq!(
@@ -352,11 +373,11 @@ mod tests {
             "https://d.example/x#frag",
         ] {
             assert!(
-                matches!(signer.signed_url(url, 1), Err(Error::InvalidUrl(_))),
+                matches!(signer.signed_url(url, t(1)), Err(Error::InvalidUrl(_))),
                 "{url:?}"
             );
             assert!(
-                matches!(signer.signed_cookies(url, 1), Err(Error::InvalidUrl(_))),
+                matches!(signer.signed_cookies(url, t(1)), Err(Error::InvalidUrl(_))),
                 "{url:?}"
             );
         }
@@ -365,12 +386,12 @@ mod tests {
     #[test]
     fn edge_token_round_trip() {
         let key = ObjectKey::parse("videos/x/video.mp4").unwrap();
-        let token = edge_token::sign(b"secret", &key, 1000);
+        let token = edge_token::sign(b"secret", &key, t(1000));
         assert!(!token.contains('/') && !token.contains('=') && !token.contains('+'));
-        assert_eq!(EdgeToken::parse(&token).unwrap().expires_unix(), 1000);
-        assert_eq!(edge_token::verify(b"secret", &token, &key, 999), Ok(()));
+        assert_eq!(EdgeToken::parse(&token).unwrap().expires_at(), t(1000));
+        assert_eq!(edge_token::verify(b"secret", &token, &key, t(999)), Ok(()));
         assert_eq!(
-            edge_token::verify(b"secret", &token, &key, 1000),
+            edge_token::verify(b"secret", &token, &key, t(1000)),
             Err(Error::PlaybackTokenExpired)
         );
     }
@@ -379,17 +400,17 @@ mod tests {
     fn edge_token_binds_key_expiry_and_secret() {
         let key = ObjectKey::parse("videos/x/video.mp4").unwrap();
         let other = ObjectKey::parse("videos/y/video.mp4").unwrap();
-        let token = edge_token::sign(b"secret", &key, 1000);
+        let token = edge_token::sign(b"secret", &key, t(1000));
         let (_, mac) = token.split_once('.').unwrap();
         let invalid = Err(Error::PlaybackTokenInvalid);
-        assert_eq!(edge_token::verify(b"secret", &token, &other, 0), invalid);
-        assert_eq!(edge_token::verify(b"other", &token, &key, 0), invalid);
+        assert_eq!(edge_token::verify(b"secret", &token, &other, t(0)), invalid);
+        assert_eq!(edge_token::verify(b"other", &token, &key, t(0)), invalid);
         assert_eq!(
-            edge_token::verify(b"secret", &format!("2000.{mac}"), &key, 0),
+            edge_token::verify(b"secret", &format!("2000.{mac}"), &key, t(0)),
             invalid
         );
         assert_eq!(
-            edge_token::verify(b"", &token, &key, 0),
+            edge_token::verify(b"", &token, &key, t(0)),
             Err(Error::InvalidKey("empty edge token secret".into()))
         );
     }
@@ -397,7 +418,7 @@ mod tests {
     #[test]
     fn edge_token_malformed() {
         let key = ObjectKey::parse("k").unwrap();
-        let token = edge_token::sign(b"secret", &key, 1000);
+        let token = edge_token::sign(b"secret", &key, t(1000));
         let (_, mac) = token.split_once('.').unwrap();
         for bad in [
             String::new(),
@@ -411,7 +432,7 @@ mod tests {
             format!("1000.{mac}AA"),
         ] {
             assert_eq!(
-                edge_token::verify(b"secret", &bad, &key, 0),
+                edge_token::verify(b"secret", &bad, &key, t(0)),
                 Err(Error::PlaybackTokenInvalid),
                 "{bad:?}"
             );

@@ -48,7 +48,7 @@ fn matches_botocore_cloudfront_signer() {
 
     let sha256_urls: Vec<String> = URLS
         .iter()
-        .map(|(url, expires)| sha256.signed_url(url, *expires).unwrap())
+        .map(|(url, expires)| sha256.signed_url(url, expiry(*expires)).unwrap())
         .collect();
     let sha256_cases: Vec<Value> = URLS
         .iter()
@@ -81,10 +81,18 @@ fn matches_botocore_cloudfront_signer() {
             oracle["canned_policies"][i].as_str().unwrap(),
             policy(url, *expires)
         );
-        assert_eq!(pkcs1.signed_url(url, *expires).unwrap(), theirs, "{url}");
-        assert_eq!(pkcs8.signed_url(url, *expires).unwrap(), theirs, "{url}");
+        assert_eq!(
+            pkcs1.signed_url(url, expiry(*expires)).unwrap(),
+            theirs,
+            "{url}"
+        );
+        assert_eq!(
+            pkcs8.signed_url(url, expiry(*expires)).unwrap(),
+            theirs,
+            "{url}"
+        );
         // Canned-policy cookies carry exactly the URL's parameters.
-        let cookies = pkcs8.signed_cookies(url, *expires).unwrap();
+        let cookies = pkcs8.signed_cookies(url, expiry(*expires)).unwrap();
         let expected: Vec<(String, String)> = params_after(theirs, url)
             .into_iter()
             .map(|(name, value)| (format!("CloudFront-{name}"), value.to_string()))
@@ -118,7 +126,7 @@ fn matches_botocore_cloudfront_signer() {
             .map(|(name, value)| (format!("CloudFront-{name}"), value.to_string()))
             .collect();
         assert_eq!(
-            pkcs1.signed_cookies(resource, *expires).unwrap(),
+            pkcs1.signed_cookies(resource, expiry(*expires)).unwrap(),
             expected,
             "{resource}"
         );
@@ -126,6 +134,10 @@ fn matches_botocore_cloudfront_signer() {
 }
 
 /// The canned policy as CloudFront documents it (the oracle checks botocore writes the same).
+fn expiry(unix: u64) -> model::Timestamp {
+    model::Timestamp::from_unix_secs(unix as i64)
+}
+
 fn policy(resource: &str, expires: u64) -> String {
     format!(
         r#"{{"Statement":[{{"Resource":"{resource}","Condition":{{"DateLessThan":{{"AWS:EpochTime":{expires}}}}}}}]}}"#

@@ -1,9 +1,9 @@
 //! AWS's published SigV4 examples for S3 ("Authenticating Requests: Using Query Parameters"
 //! and "Using the Authorization Header"), reproduced to the byte.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use signer::ids::{BucketName, ObjectKey};
+use model::{BucketName, ObjectKey, Timestamp};
 use signer::s3::{Addressing, Credentials, S3Config, S3Request};
 
 fn example_config() -> S3Config {
@@ -20,8 +20,8 @@ fn example_config() -> S3Config {
 }
 
 /// 2013-05-24T00:00:00Z
-fn example_time() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_369_353_600)
+fn example_time() -> Timestamp {
+    Timestamp::from_unix_secs(1_369_353_600)
 }
 
 #[test]

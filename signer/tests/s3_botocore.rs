@@ -8,11 +8,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::Engine as _;
+use model::{BucketName, ObjectKey, Timestamp};
 use serde_json::{Value, json};
-use signer::ids::{BucketName, ObjectKey};
 use signer::s3::xml::{CompletedPart, complete_multipart_upload_body, delete_objects_body};
 use signer::s3::{Addressing, Credentials, S3Config, S3Request};
 
@@ -307,7 +307,7 @@ impl Case {
                 credentials: Credentials {
                     access_key_id: access_key_id.into(),
                     secret_access_key: secret_access_key.into(),
-                    session_token,
+                    session_token: session_token.map(Into::into),
                 },
             },
             bucket: BucketName::parse(bucket).unwrap(),
@@ -387,8 +387,8 @@ impl Case {
         }
     }
 
-    fn now(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(self.now)
+    fn now(&self) -> Timestamp {
+        Timestamp::from_unix_secs(self.now as i64)
     }
 
     /// What every oracle case shares.
@@ -403,8 +403,8 @@ impl Case {
                 Addressing::VirtualHosted => "virtual",
             },
             "access_key_id": credentials.access_key_id,
-            "secret_access_key": credentials.secret_access_key,
-            "session_token": credentials.session_token,
+            "secret_access_key": credentials.secret_access_key.expose(),
+            "session_token": credentials.session_token.as_ref().map(|t| t.expose()),
             "bucket": self.bucket.as_str(),
             "params": self.op.params(),
             "now": self.now,

@@ -16,10 +16,12 @@
 //! - With `encoding-type=url` it encodes listed keys (spaces as `%20` or `+`), but returns
 //!   `NextContinuationToken` unencoded (AWS tokens are opaque anyway).
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
+use model::Timestamp;
+
+use model::{BucketName, ObjectKey};
 use reqwest::StatusCode;
-use signer::ids::{BucketName, ObjectKey};
 use signer::multipart::MIB;
 use signer::s3::xml::{self, CompletedPart};
 use signer::s3::{Addressing, Credentials, Presigned, S3Config, S3Request};
@@ -77,8 +79,9 @@ fn test_key(test: &str, name: &str) -> ObjectKey {
 }
 
 /// Test code may read the clock; signer never does.
-fn now() -> SystemTime {
-    SystemTime::now()
+/// Real time: SeaweedFS checks signatures against its own clock.
+fn now() -> Timestamp {
+    Timestamp::from_system_time(testkit::now())
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -466,7 +469,11 @@ async fn list_pages_and_delete_objects() {
         );
         let page = xml::parse_list_objects_v2(&reply.body).unwrap();
         assert!(page.objects.len() <= 2);
-        listed.extend(page.objects.into_iter().map(|o| (o.key, o.size)));
+        listed.extend(
+            page.objects
+                .into_iter()
+                .map(|o| (o.key.to_string(), o.size)),
+        );
         token = page.next_continuation_token;
         if !page.is_truncated {
             break;

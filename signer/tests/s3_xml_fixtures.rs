@@ -75,7 +75,7 @@ fn complete_multipart_upload() {
 fn list_objects_v2() {
     let listing = xml::parse_list_objects_v2(&fixture("list_objects_v2")).unwrap();
     let small = |key: &str| ObjectSummary {
-        key: key.into(),
+        key: model::ObjectKey::parse(key).unwrap(),
         size: 1,
         etag: "\"9dd4e461268c8034f5c8564e155c67a6\"".into(),
     };
@@ -84,7 +84,7 @@ fn list_objects_v2() {
         vec![
             small("uploads/fixture video/a+b c.txt"),
             ObjectSummary {
-                key: KEY.into(),
+                key: model::ObjectKey::parse(KEY).unwrap(),
                 size: 10_486_994,
                 etag: "\"50f07285b46d2572bdcc140b2af7ddbd-3\"".into()
             },

@@ -83,18 +83,41 @@ pub fn python() -> PathBuf {
 /// Runs a Python script in the project venv with `args`; its stdout. Panics with its stderr
 /// when it fails: an oracle that cannot run must fail the test.
 pub fn python_output(script: &str, args: &[&str]) -> String {
-    let out = Command::new(python())
+    python_output_with_input(script, args, "")
+}
+
+/// Like [`python_output`], with `input` on the script's stdin.
+pub fn python_output_with_input(script: &str, args: &[&str], input: &str) -> String {
+    let mut child = Command::new(python())
         .arg("-c")
         .arg(script)
         .args(args)
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run the venv's python");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.to_string();
+    // Written from another thread: a large input must not deadlock against a full stdout.
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("python ran");
+    writer
+        .join()
+        .expect("the stdin writer finished")
+        .expect("python read its input");
     assert!(
         out.status.success(),
         "python failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("python printed UTF-8")
+}
+
+/// The machine's clock, for tests of the pure crates (which may not read it themselves):
+/// SeaweedFS checks signatures against its own clock, so tests that talk to it sign at now.
+pub fn now() -> std::time::SystemTime {
+    std::time::SystemTime::now()
 }
 
 /// A TCP port that was free on 127.0.0.1 a moment ago.

@@ -1,14 +1,14 @@
 //! The native shell: SQLite (the same migrations D1 applies), an HTTP client, the OS clock
 //! and entropy. The tests run the whole router on it against a real SeaweedFS.
 
-use crate::app::{App, Relayed, relay};
+use crate::app::App;
 use crate::error::{Error, Result};
 use crate::ports::{Database, HttpClient, Platform, Row, SqlValue, Statement};
-use crate::respond::Body;
+use crate::respond::Served;
+use model::Timestamp;
 use rusqlite::types::{ToSqlOutput, Value as SqliteValue, ValueRef};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 /// SQLite behind the `Database` port.
 pub struct Sqlite {
@@ -137,31 +137,46 @@ impl Reqwest {
 }
 
 impl HttpClient for Reqwest {
+    type Stream = reqwest::Response;
+
     async fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>> {
+        let (parts, response) = self.open(request).await?.into_parts();
+        let body = read_body(response).await?;
+        Ok(http::Response::from_parts(parts, body))
+    }
+
+    async fn open(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<reqwest::Response>> {
         let response = self.send_raw(request).await?;
         let mut builder = http::Response::builder().status(response.status());
         if let Some(headers) = builder.headers_mut() {
             headers.extend(response.headers().clone());
         }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| Error::Storage(format!("read body: {}", e.without_url())))?;
         builder
-            .body(body.to_vec())
+            .body(response)
             .map_err(|e| Error::Storage(e.to_string()))
     }
+}
+
+async fn read_body(response: reqwest::Response) -> Result<Vec<u8>> {
+    response
+        .bytes()
+        .await
+        .map(|bytes| bytes.to_vec())
+        .map_err(|e| Error::Storage(format!("read body: {}", e.without_url())))
 }
 
 /// The time source: the OS clock, or a settable one for tests of expiry and throttling.
 #[derive(Clone)]
 pub enum NativeClock {
     System,
-    Fixed(Arc<Mutex<SystemTime>>),
+    Fixed(Arc<Mutex<Timestamp>>),
 }
 
 impl NativeClock {
-    pub fn fixed(at: SystemTime) -> NativeClock {
+    pub fn fixed(at: Timestamp) -> NativeClock {
         NativeClock::Fixed(Arc::new(Mutex::new(at)))
     }
 
@@ -170,7 +185,7 @@ impl NativeClock {
         if let NativeClock::Fixed(time) = self
             && let Ok(mut time) = time.lock()
         {
-            *time += by;
+            *time = *time + by;
         }
     }
 }
@@ -193,9 +208,11 @@ impl Platform for NativePlatform {
         &self.http
     }
 
-    fn now(&self) -> SystemTime {
+    fn now(&self) -> Timestamp {
         match &self.clock {
-            NativeClock::System => SystemTime::now(),
+            // The one place the native shell reads the OS clock.
+            #[allow(clippy::disallowed_methods)]
+            NativeClock::System => Timestamp::from_system_time(std::time::SystemTime::now()),
             NativeClock::Fixed(time) => *time.lock().unwrap_or_else(|e| e.into_inner()),
         }
     }
@@ -210,29 +227,13 @@ impl Platform for NativePlatform {
 }
 
 impl App<NativePlatform> {
-    /// Handles a request end to end, fetching `Upstream` bodies (edge playback) and
-    /// buffering them: what a client would receive.
-    pub async fn serve(&self, request: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
-        let (head, body) = self.handle(request).await.into_parts();
-        let upstream = match body {
-            Body::Bytes(bytes) => return http::Response::from_parts(head, bytes),
-            Body::Upstream(upstream) => *upstream,
-        };
-        let Ok(answer) = self.platform.http.send_raw(upstream).await else {
-            // Unreachable storage relays like a 502 from it.
-            let (parts, relayed) = relay(head, 502, &http::HeaderMap::new()).into_parts();
-            let bytes = match relayed {
-                Relayed::Bytes(bytes) => bytes,
-                Relayed::UpstreamBody => Vec::new(),
-            };
-            return http::Response::from_parts(parts, bytes);
-        };
-        let status = answer.status().as_u16();
-        let headers = answer.headers().clone();
-        let (parts, relayed) = relay(head, status, &headers).into_parts();
-        let bytes = match relayed {
-            Relayed::UpstreamBody => answer.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
-            Relayed::Bytes(bytes) => bytes,
+    /// Handles a request end to end and reads any relayed body: what a client receives.
+    pub async fn serve_buffered(&self, request: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
+        let (parts, served) = self.serve(request).await.into_parts();
+        let bytes = match served {
+            Served::Bytes(bytes) => bytes,
+            // A body cut off mid-read arrives short, as it would at a client.
+            Served::Stream(response) => read_body(response).await.unwrap_or_default(),
         };
         http::Response::from_parts(parts, bytes)
     }

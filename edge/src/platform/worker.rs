@@ -2,14 +2,15 @@
 //! `crypto.getRandomValues` behind `Platform`, and the fetch event converted to and from
 //! `http` types. No application logic lives here.
 
-use crate::app::{App, MAX_BODY_BYTES, Relayed, relay};
+use crate::app::App;
 use crate::config::Config;
+use crate::dispatch::MAX_BODY_BYTES;
 use crate::error::{Error, Result};
 use crate::ports::{Database, HttpClient, Platform, Row, SqlValue, Statement};
-use crate::respond::Body;
+use crate::respond::{Body, Served};
 use futures_util::StreamExt;
+use model::Timestamp;
 use std::rc::Rc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::{D1Database, Env, Fetch, Headers, RequestInit, ResponseBody};
 
@@ -67,85 +68,37 @@ pub async fn fetch(mut request: worker::Request, env: Env) -> worker::Result<wor
             return early_failure(&Error::invalid(format!("unreadable request: {error}")));
         }
     };
-    let (head, body) = app.handle(request).await.into_parts();
-
-    match body {
-        Body::Bytes(bytes) => to_worker_response(http::Response::from_parts(head, bytes)),
-        Body::Upstream(upstream) => {
-            let answer = match Fetch::Request(to_worker_request(*upstream)?).send().await {
-                Ok(answer) => answer,
-                Err(error) => {
-                    worker::console_error!("edge: streamed GetObject failed: {error}");
-                    let (parts, relayed) = relay(head, 502, &http::HeaderMap::new()).into_parts();
-                    return to_worker_response(http::Response::from_parts(
-                        parts,
-                        relayed_bytes(relayed),
-                    ));
-                }
-            };
-            let headers = header_map(answer.headers());
-            let (parts, relayed) = relay(head, answer.status_code(), &headers).into_parts();
-            match relayed {
-                Relayed::UpstreamBody => {
-                    let body = answer.body().clone();
-                    Ok(worker::Response::from_body(body)?
-                        .with_status(parts.status.as_u16())
-                        .with_headers(worker_headers(&parts.headers)?))
-                }
-                Relayed::Bytes(bytes) => {
-                    to_worker_response(http::Response::from_parts(parts, bytes))
-                }
-            }
-        }
-    }
+    let (parts, served) = app.serve(request).await.into_parts();
+    let body = match served {
+        Served::Bytes(bytes) if bytes.is_empty() => ResponseBody::Empty,
+        Served::Bytes(bytes) => ResponseBody::Body(bytes),
+        Served::Stream(stream) => stream,
+    };
+    Ok(worker::Response::from_body(body)?
+        .with_status(parts.status.as_u16())
+        .with_headers(worker_headers(&parts.headers)?))
 }
 
-/// A Cron Trigger: the scheduled housekeeping. Failures are logged; the next run retries.
+/// A Cron Trigger: the scheduled housekeeping.
 pub async fn scheduled(env: Env) {
-    let app = match app(&env) {
-        Ok(app) => app,
-        Err(message) => return worker::console_error!("edge: scheduled: {message}"),
-    };
-    let now = app.platform.now();
-    let outcomes = [
-        (
-            "abandoned uploads removed",
-            crate::sweep::abandoned_uploads(&app, now).await,
-        ),
-        (
-            "stalled conversions failed",
-            crate::sweep::stalled_conversions(&app, now).await,
-        ),
-    ];
-    for (what, outcome) in outcomes {
-        match outcome {
-            Ok(0) => {}
-            Ok(count) => worker::console_log!("edge: sweep: {count} {what}"),
-            Err(error) => worker::console_error!("edge: sweep ({what}): {error}"),
-        }
+    match app(&env) {
+        Ok(app) => crate::sweep::run_scheduled(&app, app.platform.now()).await,
+        Err(message) => worker::console_error!("edge: scheduled: {message}"),
     }
 }
 
 /// A failure before the app could run (no config, no database, unreadable request): still
 /// the JSON envelope and the security headers.
 fn early_failure(error: &Error) -> worker::Result<worker::Response> {
-    let mut failure = crate::respond::failure(error).map(body_bytes);
-    crate::respond::add_security_headers(failure.headers_mut(), true, false);
-    to_worker_response(failure)
-}
-
-fn body_bytes(body: Body) -> Vec<u8> {
-    match body {
+    let (mut parts, body) = crate::respond::failure(error).into_parts();
+    crate::respond::add_security_headers(&mut parts.headers, true, false);
+    let bytes = match body {
         Body::Bytes(bytes) => bytes,
         Body::Upstream(_) => Vec::new(),
-    }
-}
-
-fn relayed_bytes(relayed: Relayed) -> Vec<u8> {
-    match relayed {
-        Relayed::Bytes(bytes) => bytes,
-        Relayed::UpstreamBody => Vec::new(),
-    }
+    };
+    Ok(worker::Response::from_body(ResponseBody::Body(bytes))?
+        .with_status(parts.status.as_u16())
+        .with_headers(worker_headers(&parts.headers)?))
 }
 
 /// The incoming request as `http::Request`, reading at most one byte more than the core
@@ -192,18 +145,6 @@ fn worker_headers(map: &http::HeaderMap) -> worker::Result<Headers> {
         }
     }
     Ok(headers)
-}
-
-fn to_worker_response(response: http::Response<Vec<u8>>) -> worker::Result<worker::Response> {
-    let (parts, bytes) = response.into_parts();
-    let body = if bytes.is_empty() {
-        ResponseBody::Empty
-    } else {
-        ResponseBody::Body(bytes)
-    };
-    Ok(worker::Response::from_body(body)?
-        .with_status(parts.status.as_u16())
-        .with_headers(worker_headers(&parts.headers)?))
 }
 
 fn to_worker_request(request: http::Request<Vec<u8>>) -> worker::Result<worker::Request> {
@@ -299,23 +240,44 @@ impl Database for D1 {
 
 pub struct FetchClient;
 
-impl HttpClient for FetchClient {
-    async fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>> {
+impl FetchClient {
+    async fn fetch(request: http::Request<Vec<u8>>) -> Result<worker::Response> {
         let request = to_worker_request(request).map_err(|e| Error::Storage(e.to_string()))?;
-        let mut answer = Fetch::Request(request)
+        Fetch::Request(request)
             .send()
             .await
-            .map_err(|e| Error::Storage(format!("fetch: {e}")))?;
+            .map_err(|e| Error::Storage(format!("fetch: {e}")))
+    }
+
+    /// The answer's status and headers.
+    fn head(answer: &worker::Response) -> http::response::Builder {
         let mut builder = http::Response::builder().status(answer.status_code());
         if let Some(headers) = builder.headers_mut() {
             *headers = header_map(answer.headers());
         }
+        builder
+    }
+}
+
+impl HttpClient for FetchClient {
+    type Stream = ResponseBody;
+
+    async fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>> {
+        let mut answer = Self::fetch(request).await?;
+        let builder = Self::head(&answer);
         let body = answer
             .bytes()
             .await
             .map_err(|e| Error::Storage(format!("read body: {e}")))?;
         builder
             .body(body)
+            .map_err(|e| Error::Storage(e.to_string()))
+    }
+
+    async fn open(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<ResponseBody>> {
+        let answer = Self::fetch(request).await?;
+        Self::head(&answer)
+            .body(answer.body().clone())
             .map_err(|e| Error::Storage(e.to_string()))
     }
 }
@@ -337,8 +299,8 @@ impl Platform for WorkerPlatform {
         &self.http
     }
 
-    fn now(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(worker::Date::now().as_millis())
+    fn now(&self) -> Timestamp {
+        Timestamp::from_unix_ms(i64::try_from(worker::Date::now().as_millis()).unwrap_or(i64::MAX))
     }
 
     fn fill_random(&self, buf: &mut [u8]) {

@@ -7,11 +7,12 @@ use edge::config::Config;
 use edge::platform::native::{NativeClock, NativePlatform, Reqwest, Sqlite};
 use edge::ports::Platform;
 use http::{Method, StatusCode};
+use model::{BucketName, ObjectKey, Timestamp};
 use serde_json::Value;
-use signer::ids::{BucketName, ObjectKey};
 use signer::s3::{Addressing, Credentials, S3Config, S3Request};
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use testkit::SeaweedFs;
 
 pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
@@ -59,11 +60,28 @@ pub fn headers_of(upload: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The wall clock: SeaweedFS checks signatures against its own.
+pub fn wall_clock() -> Timestamp {
+    Timestamp::from_system_time(testkit::now())
+}
+
+/// One request through the app and its answer, kept for checks against the OpenAPI document.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Exchange {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: String,
+}
+
 pub struct TestApp {
     pub app: App<NativePlatform>,
     pub clock: NativeClock,
     pub weed: &'static SeaweedFs,
     pub http: reqwest::Client,
+    /// Every exchange so far, in order.
+    pub exchanges: RefCell<Vec<Exchange>>,
 }
 
 /// A response as a client sees it.
@@ -117,7 +135,7 @@ impl TestApp {
         adjust(&mut settings);
         let config = Config::from_lookup(|name| settings.get(name).cloned()).expect("valid config");
         // Real time: SeaweedFS checks signatures against its own clock.
-        let clock = NativeClock::fixed(SystemTime::now());
+        let clock = NativeClock::fixed(wall_clock());
         let platform = NativePlatform {
             db: Sqlite::in_memory(&testkit::workspace_root().join("migrations"))
                 .expect("sqlite with migrations"),
@@ -129,6 +147,7 @@ impl TestApp {
             clock,
             weed,
             http: reqwest::Client::new(),
+            exchanges: RefCell::new(Vec::new()),
         }
     }
 
@@ -137,7 +156,7 @@ impl TestApp {
     }
 
     pub fn now_secs(&self) -> i64 {
-        edge::app::unix_ms(self.app.platform.now()) / 1000
+        self.app.platform.now().unix_secs()
     }
 
     pub async fn request(
@@ -147,6 +166,7 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> Answer {
+        let method_name = method.to_string();
         let mut builder = http::Request::builder()
             .method(method)
             .uri(format!("{BASE}{path}"));
@@ -155,9 +175,20 @@ impl TestApp {
         }
         let response = self
             .app
-            .serve(builder.body(body).expect("valid request"))
+            .serve_buffered(builder.body(body).expect("valid request"))
             .await;
         let (parts, body) = response.into_parts();
+        self.exchanges.borrow_mut().push(Exchange {
+            method: method_name,
+            path: path.to_string(),
+            status: parts.status.as_u16(),
+            content_type: parts
+                .headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        });
         Answer {
             status: parts.status,
             headers: parts.headers,
@@ -290,7 +321,11 @@ impl TestApp {
     /// Sends a job event signed with `secret` at `timestamp`.
     pub async fn job_event_signed(&self, secret: &str, timestamp: i64, event: &Value) -> Answer {
         let body = event.to_string().into_bytes();
-        let signature = signer::webhook::sign(secret.as_bytes(), timestamp, &body);
+        let signature = signer::webhook::sign(
+            secret.as_bytes(),
+            Timestamp::from_unix_secs(timestamp),
+            &body,
+        );
         self.request(
             Method::POST,
             "/api/internal/jobs",
@@ -324,10 +359,7 @@ impl TestApp {
 
     /// Like `s3_status`, with a request body.
     pub async fn s3_call(&self, request: &S3Request<'_>, body: Vec<u8>) -> u16 {
-        let signed = self
-            .s3()
-            .sign(request, body, SystemTime::now())
-            .expect("sign");
+        let signed = self.s3().sign(request, body, wall_clock()).expect("sign");
         let signed = reqwest::Request::try_from(signed.map(reqwest::Body::from)).expect("request");
         self.http
             .execute(signed)
@@ -360,7 +392,7 @@ impl TestApp {
         };
         let signed = self
             .s3()
-            .presign(&request, SystemTime::now(), Duration::from_secs(60))
+            .presign(&request, wall_clock(), Duration::from_secs(60))
             .unwrap();
         let (status, _) = self.put(&signed.url, &signed.headers, body.to_vec()).await;
         assert_eq!(status, 200);

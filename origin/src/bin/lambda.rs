@@ -22,7 +22,12 @@ async fn main() -> Result<(), LambdaError> {
             store: store.clone(),
         },
         store,
-        webhook: HttpWebhook::new(&config.edge_url, &config.webhook_secret, http, SystemClock),
+        webhook: HttpWebhook::new(
+            &config.edge_url,
+            config.webhook_secret.clone(),
+            http,
+            SystemClock,
+        ),
         clock: SystemClock,
     };
     let origin = &origin;

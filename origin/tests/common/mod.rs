@@ -1,7 +1,9 @@
 //! Shared test support: generated clips (real ffmpeg), a receiver standing in for the edge's
-//! `/api/internal/jobs` (it checks every signature), a MediaConvert capture endpoint, and S3
-//! access to the real SeaweedFS that testkit starts.
-#![allow(dead_code)]
+//! `/api/internal/jobs` (it checks every signature), a MediaConvert capture endpoint, S3
+//! access to the real SeaweedFS that testkit starts, event fixtures, and in-memory [`fakes`].
+#![allow(dead_code)] // each test binary uses a different part of this harness
+
+pub mod fakes;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -9,9 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use origin::clock::SystemClock;
+use model::{BucketName, ObjectKey, Timestamp, VideoContainer, VideoId};
+use origin::clock::{Clock, SystemClock};
 use origin::s3::S3Store;
 use origin::store::ObjectStore;
 use serde_json::Value;
@@ -37,16 +40,32 @@ pub fn store(endpoint: &str) -> S3Store<SystemClock> {
 }
 
 /// A fresh UUID v7 video id.
-pub fn video_id() -> String {
+pub fn video_id() -> VideoId {
     static N: AtomicU32 = AtomicU32::new(0);
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
     let mut random = [0u8; 10];
     random[..4].copy_from_slice(&std::process::id().to_be_bytes());
     random[4..8].copy_from_slice(&N.fetch_add(1, Ordering::Relaxed).to_be_bytes());
-    signer::ids::VideoId::new(ms, random).as_str().to_string()
+    VideoId::new(SystemClock.now(), random)
+}
+
+/// `uploads/{id}/source.mp4`.
+pub fn mp4_source(id: &VideoId) -> ObjectKey {
+    ObjectKey::source(id, VideoContainer::MP4)
+}
+
+/// The video id in the event fixtures.
+pub const FIXTURE_VIDEO: &str = "0192f3a4-5b6c-7d8e-9f01-23456789abcd";
+
+/// An event fixture (real AWS JSON), with its video id replaced by `video` when given
+/// (tests share one SeaweedFS).
+pub fn fixture(name: &str, video: Option<&VideoId>) -> Value {
+    let path = testkit::workspace_root().join("origin/fixtures").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = match video {
+        Some(id) => text.replace(FIXTURE_VIDEO, id.as_str()),
+        None => text,
+    };
+    serde_json::from_str(&text).unwrap()
 }
 
 /// Runs ffmpeg (quiet, overwrite); panics with its stderr on failure.
@@ -254,12 +273,13 @@ impl Edge {
                         .and_then(|r| r.split(',').next())
                         .and_then(|t| t.parse().ok())
                         .unwrap_or(0);
-                    let now = SystemTime::now()
-                        .duration_since(UNIX_EPOCH)
-                        .unwrap()
-                        .as_secs() as i64;
+                    let now = SystemClock.now().unix_secs();
                     (now - t).abs() <= 300
-                        && signer::webhook::sign(WEBHOOK_SECRET.as_bytes(), t, &body) == s
+                        && signer::webhook::sign(
+                            WEBHOOK_SECRET.as_bytes(),
+                            Timestamp::from_unix_secs(t),
+                            &body,
+                        ) == s
                 });
                 let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                 sink.lock().unwrap().push(Received {
@@ -285,12 +305,12 @@ impl Edge {
     }
 
     /// The events for one video, in arrival order.
-    pub fn for_video(&self, video_id: &str) -> Vec<Value> {
+    pub fn for_video(&self, video_id: &VideoId) -> Vec<Value> {
         self.events
             .lock()
             .unwrap()
             .iter()
-            .filter(|r| r.event["videoId"] == video_id)
+            .filter(|r| r.event["videoId"] == video_id.as_str())
             .map(|r| {
                 assert!(r.signature_ok, "bad signature on {}", r.event);
                 r.event.clone()
@@ -299,7 +319,7 @@ impl Edge {
     }
 
     /// Waits for a `ready` or `failed` event for the video and returns it.
-    pub fn wait_final(&self, video_id: &str, timeout: Duration) -> Value {
+    pub fn wait_final(&self, video_id: &VideoId, timeout: Duration) -> Value {
         wait_for(
             &format!("a final job event for {video_id}"),
             timeout,
@@ -341,9 +361,10 @@ impl MediaConvertCapture {
 }
 
 /// Uploads a file to a bucket with the crate's own store (single PUT).
-pub async fn put_file(store: &S3Store<SystemClock>, bucket: &str, key: &str, path: &Path) {
+pub async fn put_file(store: &S3Store<SystemClock>, bucket: &str, key: &ObjectKey, path: &Path) {
+    let bucket = BucketName::parse(bucket).unwrap();
     store
-        .upload(bucket, key, path, "application/octet-stream", &|_| {})
+        .upload(&bucket, key, path, "application/octet-stream", &|_| {})
         .await
         .expect("upload");
 }

@@ -12,8 +12,8 @@
 pub mod xml;
 
 use std::borrow::Cow;
-use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use std::time::Duration;
 
 use aws_sigv4::http_request::{
     PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
@@ -26,9 +26,9 @@ use http::Method;
 use md5::Digest as _;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::ids::{BucketName, ObjectKey};
 use crate::multipart::MAX_PARTS;
 use crate::{Error, Result};
+use model::{BucketName, ObjectKey, Secret, Timestamp};
 
 /// The shortest presigned URL lifetime.
 pub const MIN_PRESIGN_EXPIRY: Duration = Duration::from_secs(1);
@@ -58,35 +58,24 @@ const AUTH_PARAM_ORDER: [&str; 7] = [
 ];
 
 /// An access key pair, with a session token for temporary (STS) credentials.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
     pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: Option<String>,
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"** redacted **")
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "** redacted **"),
-            )
-            .finish()
-    }
+    pub secret_access_key: Secret<String>,
+    pub session_token: Option<Secret<String>>,
 }
 
 impl Credentials {
     fn identity(&self) -> Result<Identity> {
-        if self.access_key_id.is_empty() || self.secret_access_key.is_empty() {
+        if self.access_key_id.is_empty() || self.secret_access_key.expose().is_empty() {
             return Err(Error::InvalidKey("empty S3 access key id or secret".into()));
         }
         Ok(aws_credential_types::Credentials::new(
             self.access_key_id.clone(),
-            self.secret_access_key.clone(),
-            self.session_token.clone(),
+            self.secret_access_key.expose().clone(),
+            self.session_token
+                .as_ref()
+                .map(|token| token.expose().clone()),
             None,
             "signer",
         )
@@ -192,7 +181,7 @@ pub struct Presigned {
     pub headers: Vec<(String, String)>,
     /// The URL stops working at this instant (the signing time, in whole seconds, plus the
     /// expiry).
-    pub expires_at: SystemTime,
+    pub expires_at: Timestamp,
 }
 
 /// One request as it goes on the wire, before signing.
@@ -381,7 +370,7 @@ impl S3Config {
     pub fn presign(
         &self,
         request: &S3Request<'_>,
-        now: SystemTime,
+        now: Timestamp,
         expires_in: Duration,
     ) -> Result<Presigned> {
         self.signer()?.presign(request, now, expires_in)
@@ -392,7 +381,7 @@ impl S3Config {
         &self,
         request: &S3Request<'_>,
         body: Vec<u8>,
-        now: SystemTime,
+        now: Timestamp,
     ) -> Result<http::Request<Vec<u8>>> {
         self.signer()?.sign(request, body, now)
     }
@@ -414,7 +403,7 @@ impl S3Signer {
     pub fn presign(
         &self,
         request: &S3Request<'_>,
-        now: SystemTime,
+        now: Timestamp,
         expires_in: Duration,
     ) -> Result<Presigned> {
         let expires_secs = expires_in.as_secs();
@@ -467,7 +456,7 @@ impl S3Signer {
         &self,
         request: &S3Request<'_>,
         body: Vec<u8>,
-        now: SystemTime,
+        now: Timestamp,
     ) -> Result<http::Request<Vec<u8>>> {
         let mut operation = request.operation()?;
         let body_len = body.len() as u64;
@@ -505,14 +494,14 @@ impl S3Signer {
         operation: &Operation<'_>,
         url: &str,
         body: SignableBody<'_>,
-        time: SystemTime,
+        time: Timestamp,
         settings: SigningSettings,
     ) -> Result<aws_sigv4::http_request::SigningInstructions> {
         let params = v4::SigningParams::builder()
             .identity(&self.identity)
             .region(&self.region)
             .name("s3")
-            .time(time)
+            .time(time.to_system_time())
             .settings(settings)
             .build()
             .map_err(|e| Error::Signing(e.to_string()))?
@@ -577,11 +566,11 @@ fn s3_signing_settings() -> SigningSettings {
 
 /// `now` without its sub-second part: SigV4 dates have whole seconds, so the expiry counts
 /// from there.
-fn whole_seconds(now: SystemTime) -> Result<SystemTime> {
-    let since_epoch = now
-        .duration_since(UNIX_EPOCH)
-        .map_err(|_| Error::InvalidArgument("signing time before 1970".into()))?;
-    Ok(UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs()))
+fn whole_seconds(now: Timestamp) -> Result<Timestamp> {
+    if now < Timestamp::UNIX_EPOCH {
+        return Err(Error::InvalidArgument("signing time before 1970".into()));
+    }
+    Ok(now.whole_seconds())
 }
 
 fn append_query<'v>(url: &mut String, params: impl Iterator<Item = (&'v str, &'v str)>) {
@@ -648,8 +637,8 @@ mod tests {
         }
     }
 
-    fn now() -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+    fn now() -> Timestamp {
+        Timestamp::from_unix_secs(1_700_000_000)
     }
 
     fn names() -> (BucketName, ObjectKey) {
@@ -726,7 +715,7 @@ mod tests {
     fn refuses_empty_credentials() {
         let (bucket, key) = names();
         let mut s3 = config("https://host", Addressing::Path);
-        s3.credentials.secret_access_key.clear();
+        s3.credentials.secret_access_key = "".into();
         let request = S3Request::HeadObject {
             bucket: &bucket,
             key: &key,
@@ -818,7 +807,7 @@ mod tests {
         assert!(matches!(
             s3.presign(
                 &request,
-                UNIX_EPOCH - Duration::from_secs(1),
+                Timestamp::from_unix_ms(-1000),
                 Duration::from_secs(1)
             ),
             Err(Error::InvalidArgument(_))

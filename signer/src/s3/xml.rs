@@ -9,7 +9,8 @@ use quick_xml::events::Event;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::ObjectKey;
+use model::ObjectKey;
+
 use crate::{Error, Result};
 
 /// S3's limit of keys in one DeleteObjects request.
@@ -47,10 +48,10 @@ pub struct CompleteMultipartUploadOutput {
     pub etag: String,
 }
 
-/// An object in a listing; keys come decoded.
+/// An object in a listing; keys come decoded and validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectSummary {
-    pub key: String,
+    pub key: ObjectKey,
     pub size: u64,
     pub etag: String,
 }
@@ -197,12 +198,14 @@ pub fn parse_list_objects_v2(body: &[u8]) -> Result<ListObjectsV2> {
         .contents
         .into_iter()
         .map(|object| {
+            let key = if url_encoded {
+                url_decode(&object.key)?
+            } else {
+                object.key
+            };
             Ok(ObjectSummary {
-                key: if url_encoded {
-                    url_decode(&object.key)?
-                } else {
-                    object.key
-                },
+                key: ObjectKey::parse(&key)
+                    .map_err(|e| Error::MalformedXml(format!("listed key {key:?}: {e}")))?,
                 size: number(&object.size, "Size")?,
                 etag: object.etag,
             })
@@ -495,10 +498,13 @@ mod tests {
             <Contents><Key>a+b%2Bc%25/%C3%BC</Key><Size>3</Size><ETag>e</ETag></Contents>\
             <IsTruncated>false</IsTruncated><NextContinuationToken></NextContinuationToken></ListBucketResult>";
         let listing = parse_list_objects_v2(body).unwrap();
-        assert_eq!(listing.objects[0].key, "a b+c%/ü");
+        assert_eq!(listing.objects[0].key.as_str(), "a b+c%/ü");
         assert_eq!(listing.next_continuation_token, None);
         let raw = b"<ListBucketResult><Contents><Key>a+b%2B</Key><Size>3</Size></Contents></ListBucketResult>";
-        assert_eq!(parse_list_objects_v2(raw).unwrap().objects[0].key, "a+b%2B");
+        assert_eq!(
+            parse_list_objects_v2(raw).unwrap().objects[0].key.as_str(),
+            "a+b%2B"
+        );
     }
 
     #[test]

@@ -1,0 +1,66 @@
+//! One request being handled: what handlers read from it, and who is calling.
+
+use crate::error::{Error, Result};
+use http::Request;
+use model::{Email, Role, Timestamp, UserId};
+use serde::de::DeserializeOwned;
+
+/// The request and the time it arrived.
+pub struct Ctx<'r> {
+    pub request: &'r Request<Vec<u8>>,
+    pub now: Timestamp,
+}
+
+impl Ctx<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    /// The query parameter `name`, percent-decoded.
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.request.uri().query()?.split('&').find_map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (key == name).then(|| {
+                let value = value.replace('+', " ");
+                percent_encoding::percent_decode_str(&value)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+        })
+    }
+
+    /// The JSON body as `T`; a clear 400 when it is missing or malformed.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        let body = self.request.body();
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(Error::invalid("the request body must be a JSON object"));
+        }
+        serde_json::from_slice(body).map_err(|e| Error::invalid(format!("invalid JSON body: {e}")))
+    }
+
+    /// `scheme://host` this request came in on (the Worker sees absolute URLs).
+    pub fn public_origin(&self) -> String {
+        let uri = self.request.uri();
+        match (uri.scheme_str(), uri.authority()) {
+            (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+            _ => format!("https://{}", self.header("host").unwrap_or("localhost")),
+        }
+    }
+}
+
+/// Who is calling, from a verified bearer token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub id: UserId,
+    pub email: Email,
+    pub role: Role,
+}
+
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}

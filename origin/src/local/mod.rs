@@ -1,0 +1,92 @@
+//! The local runner (`origin-local`, started by `cargo xtask dev`): notices new uploads in
+//! SeaweedFS's incoming bucket ([`poller`]), feeds the handler the same S3 notification JSON
+//! AWS sends, converts with FFmpeg in MediaConvert's place ([`transcoder`], [`runner`]), and
+//! feeds the handler `MediaConvert Job State Change` events for progress and the end of each
+//! job. What it must remember across restarts lives in its [`state`] directory.
+
+pub mod poller;
+pub mod runner;
+pub mod state;
+pub mod transcoder;
+
+use std::sync::Arc;
+
+use crate::clock::SystemClock;
+use crate::config::LocalConfig;
+use crate::error::{Error, Result};
+use crate::handler::Origin;
+use crate::s3::S3Store;
+use crate::webhook::{HttpWebhook, Outbox};
+
+pub use poller::poll_once;
+pub use runner::JobRunner;
+pub use state::{JobRecord, Stage, StateDir};
+pub use transcoder::FfmpegTranscoder;
+
+pub type LocalOrigin<S, W, C> = Origin<FfmpegTranscoder<S>, S, W, C>;
+
+pub type Runner = LocalOrigin<S3Store<SystemClock>, Arc<Outbox<SystemClock>>, SystemClock>;
+
+/// A running local pipeline; its tasks stop when this is dropped.
+pub struct RunningPipeline {
+    pub origin: Arc<Runner>,
+    pub state: Arc<StateDir>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for RunningPipeline {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Starts the poller, the job runner and the webhook outbox on the current runtime.
+pub fn start(config: LocalConfig) -> Result<RunningPipeline> {
+    let state = Arc::new(StateDir::open(&config.state_dir)?);
+    let http = reqwest::Client::builder()
+        .build()
+        .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+    let mut store = S3Store::new(config.s3.clone(), http.clone(), SystemClock);
+    store.part_size = config.part_size;
+    let hook = HttpWebhook::new(
+        &config.edge_url,
+        config.webhook_secret.clone(),
+        http,
+        SystemClock,
+    );
+    let outbox = Outbox::new(&state.outbox(), hook)?;
+    let (transcoder, queue) =
+        FfmpegTranscoder::new(store.clone(), config.ffmpeg.clone(), state.clone());
+    let requeue = transcoder.queue.clone();
+    let origin = Arc::new(Origin {
+        buckets: config.buckets.clone(),
+        transcoder,
+        store,
+        webhook: outbox.clone(),
+        clock: SystemClock,
+    });
+    let mut tasks = vec![tokio::spawn(outbox.run())];
+    let runner = JobRunner {
+        origin: origin.clone(),
+        region: config.region.clone(),
+    };
+    tasks.push(tokio::spawn(runner.run(queue, requeue)));
+    let poller = origin.clone();
+    let region = config.region.clone();
+    let interval = config.poll_interval;
+    tasks.push(tokio::spawn(async move {
+        loop {
+            if let Err(e) = poll_once(&poller, &region).await {
+                eprintln!("origin-local: polling {}: {e}", poller.buckets.incoming);
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }));
+    Ok(RunningPipeline {
+        origin,
+        state,
+        tasks,
+    })
+}
