@@ -4,6 +4,7 @@
 
 use crate::app::App;
 use crate::error::{Error, Result};
+use crate::library::{owned_video, visible_video};
 use crate::ports::{HttpClient, Platform};
 use crate::request::Ctx;
 use crate::respond::{self, Body, Reply, Served};
@@ -121,6 +122,9 @@ impl<P: Platform> App<P> {
             now: self.platform.now(),
         };
         let caller = || auth::caller(self, &ctx);
+        // Who may touch which video is decided here, once: handlers get the row.
+        let visible = async |id| visible_video(self, &id, &caller()?).await;
+        let owned = async |id| owned_video(self, &id, &caller()?).await;
         match endpoint {
             Endpoint::Health => Ok(respond::success(
                 StatusCode::OK,
@@ -147,14 +151,14 @@ impl<P: Platform> App<P> {
             Endpoint::Media { token, key } => playback::media(self, &ctx, &token, &key),
             Endpoint::CreateUser => auth::create_user(self, &ctx, &caller()?).await,
             Endpoint::ListVideos => library::list(self, &ctx, &caller()?).await,
-            Endpoint::GetVideo(id) => library::get(self, &id, &caller()?).await,
+            Endpoint::GetVideo(id) => Ok(library::get(&visible(id).await?)),
             Endpoint::DeleteVideo(id) => library::delete(self, &ctx, &id, &caller()?).await,
             Endpoint::CreateVideo => uploads::create(self, &ctx, &caller()?).await,
-            Endpoint::SignParts(id) => uploads::sign_parts(self, &ctx, &id, &caller()?).await,
-            Endpoint::ListParts(id) => uploads::list_parts(self, &ctx, &id, &caller()?).await,
-            Endpoint::CompleteUpload(id) => uploads::complete(self, &ctx, &id, &caller()?).await,
-            Endpoint::AbortUpload(id) => uploads::abort(self, &ctx, &id, &caller()?).await,
-            Endpoint::Playback(id) => playback::playback(self, &ctx, &id, &caller()?).await,
+            Endpoint::SignParts(id) => uploads::sign_parts(self, &ctx, &owned(id).await?),
+            Endpoint::ListParts(id) => uploads::list_parts(self, &ctx, &owned(id).await?).await,
+            Endpoint::CompleteUpload(id) => uploads::complete(self, &ctx, owned(id).await?).await,
+            Endpoint::AbortUpload(id) => uploads::abort(self, &ctx, &owned(id).await?).await,
+            Endpoint::Playback(id) => playback::playback(self, &ctx, &visible(id).await?),
         }
     }
 

@@ -2,14 +2,14 @@
 //! edge), and in edge mode the stream itself, relayed from S3 with `Range` honoured.
 
 use crate::app::App;
+use crate::catalog::VideoRow;
 use crate::config::PlaybackMode;
 use crate::error::{Error, ErrorCode, Result};
-use crate::library::visible_video;
 use crate::ports::Platform;
-use crate::request::{Caller, Ctx};
+use crate::request::Ctx;
 use crate::respond::{self, Body, Reply, Served};
 use http::StatusCode;
-use model::{ObjectKey, Timestamp, VideoId, VideoStatus};
+use model::{ObjectKey, Timestamp, VideoStatus};
 use serde::Serialize;
 use signer::playback::edge_token;
 use signer::s3::S3Request;
@@ -32,13 +32,7 @@ struct PlaybackUrl {
     mime_type: &'static str,
 }
 
-pub async fn playback<P: Platform>(
-    app: &App<P>,
-    ctx: &Ctx<'_>,
-    id: &VideoId,
-    caller: &Caller,
-) -> Result<Reply> {
-    let video = visible_video(app, id, caller).await?;
+pub fn playback<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, video: &VideoRow) -> Result<Reply> {
     let output_key = match (&video.status, &video.output_key) {
         (VideoStatus::Ready, Some(key)) => key,
         _ => {

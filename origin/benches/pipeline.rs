@@ -82,7 +82,8 @@ fn main() {
         let _guard = rt.enter();
         origin::local::start(config).expect("start the pipeline")
     };
-    let store = origin::s3::S3Store::new(s3, reqwest::Client::new(), origin::clock::SystemClock);
+    let store = origin::s3::S3Store::new(&s3, reqwest::Client::new(), origin::clock::SystemClock)
+        .expect("a usable S3 configuration");
 
     let mut results = Vec::new();
     for (name, src, plan) in [

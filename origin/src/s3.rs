@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use model::storage::KeyPrefix;
 use model::{BucketName, ObjectKey};
-use signer::s3::{S3Config, S3Request};
+use signer::s3::{S3Config, S3Request, S3Signer};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::clock::Clock;
@@ -20,20 +20,26 @@ pub const DEFAULT_PART_SIZE: u64 = 16 << 20;
 
 #[derive(Clone)]
 pub struct S3Store<C> {
-    config: Arc<S3Config>,
+    /// Prepared once: every request signs with it.
+    signer: Arc<S3Signer>,
     http: reqwest::Client,
     clock: C,
     pub part_size: u64,
 }
 
 impl<C: Clock + Clone> S3Store<C> {
-    pub fn new(config: S3Config, http: reqwest::Client, clock: C) -> Self {
-        S3Store {
-            config: Arc::new(config),
+    /// A store on `config`; an unusable configuration (no region, an unparsable endpoint,
+    /// empty keys) is refused here, at start.
+    pub fn new(config: &S3Config, http: reqwest::Client, clock: C) -> Result<Self> {
+        let signer = config
+            .signer()
+            .map_err(|e| Error::Config(format!("S3: {e}")))?;
+        Ok(S3Store {
+            signer: Arc::new(signer),
             http,
             clock,
             part_size: DEFAULT_PART_SIZE,
-        }
+        })
     }
 
     /// The part size in force: the configured one, but never below S3's 5 MiB minimum.
@@ -48,7 +54,7 @@ impl<C: Clock + Clone> S3Store<C> {
         let mut attempt = 0;
         loop {
             let signed = self
-                .config
+                .signer
                 .sign(request, body.to_vec(), self.clock.now())
                 .map_err(|e| Error::Sign(e.to_string()))?;
             let what = format!("{} {}", signed.method(), signed.uri().path());

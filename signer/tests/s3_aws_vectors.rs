@@ -35,6 +35,8 @@ fn presigned_get_object_example() {
         range: None,
     };
     let presigned = example_config()
+        .signer()
+        .unwrap()
         .presign(&request, example_time(), Duration::from_secs(86_400))
         .unwrap();
     assert_eq!(
@@ -66,6 +68,8 @@ fn header_signed_get_object_with_range_example() {
         range: Some("bytes=0-9"),
     };
     let signed = example_config()
+        .signer()
+        .unwrap()
         .sign(&request, Vec::new(), example_time())
         .unwrap();
     assert_eq!(

@@ -475,6 +475,8 @@ fn matches_botocore() {
         .iter()
         .map(|case| {
             case.config
+                .signer()
+                .unwrap()
                 .presign(
                     &case.request(),
                     case.now(),
@@ -487,6 +489,8 @@ fn matches_botocore() {
         .iter()
         .map(|(case, body)| {
             case.config
+                .signer()
+                .unwrap()
                 .sign(&case.request(), body.clone(), case.now())
                 .unwrap()
         })

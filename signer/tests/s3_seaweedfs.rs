@@ -24,7 +24,7 @@ use model::{BucketName, ObjectKey};
 use reqwest::StatusCode;
 use signer::multipart::MIB;
 use signer::s3::xml::{self, CompletedPart};
-use signer::s3::{Addressing, Credentials, Presigned, S3Config, S3Request};
+use signer::s3::{Addressing, Credentials, Presigned, S3Config, S3Request, S3Signer};
 use testkit::SeaweedFs;
 
 struct Reply {
@@ -65,8 +65,8 @@ fn config(secret: &str) -> S3Config {
     }
 }
 
-fn s3() -> S3Config {
-    config(testkit::S3_SECRET_KEY)
+fn s3() -> S3Signer {
+    config(testkit::S3_SECRET_KEY).signer().unwrap()
 }
 
 fn incoming() -> BucketName {
@@ -599,7 +599,7 @@ async fn tampered_expired_and_foreign_signatures_are_refused() {
     assert_eq!(code.as_deref(), Some("AccessDenied"));
 
     // Our access key id with the other identity's (valid) secret.
-    let foreign = config(testkit::S3_OTHER_SECRET_KEY);
+    let foreign = config(testkit::S3_OTHER_SECRET_KEY).signer().unwrap();
     let forged = foreign.presign(&get(&key), now(), HOUR).unwrap();
     refused(
         send_presigned(&forged, Vec::new()).await,
@@ -610,7 +610,11 @@ async fn tampered_expired_and_foreign_signatures_are_refused() {
     // ... while that identity, whole, is accepted: the mismatch is what is refused.
     let mut other_identity = config(testkit::S3_OTHER_SECRET_KEY);
     other_identity.credentials.access_key_id = testkit::S3_OTHER_ACCESS_KEY.into();
-    let allowed = other_identity.presign(&get(&key), now(), HOUR).unwrap();
+    let allowed = other_identity
+        .signer()
+        .unwrap()
+        .presign(&get(&key), now(), HOUR)
+        .unwrap();
     assert_eq!(
         send_presigned(&allowed, Vec::new()).await.status,
         StatusCode::OK

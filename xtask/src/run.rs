@@ -23,6 +23,16 @@ pub fn cargo_bin() -> PathBuf {
         .join("bin")
 }
 
+/// A tool in the project venv.
+pub fn venv_tool(name: &str) -> PathBuf {
+    root().join(".venv/bin").join(name)
+}
+
+/// A file of the workspace, by its path from the root.
+pub fn read(relative: &str) -> Result<String, String> {
+    std::fs::read_to_string(root().join(relative)).map_err(|e| format!("{relative}: {e}"))
+}
+
 /// Where cargo puts build output: `CARGO_TARGET_DIR` if set, else a cache outside the clone
 /// so that a fresh clone (CI's) reuses earlier builds.
 pub fn target_dir() -> PathBuf {
@@ -120,6 +130,43 @@ pub fn tee(command: &mut Command) -> (Result<(), String>, String) {
         Err(e) => Err(format!("`{}`: {e}", describe(command))),
     };
     (result, captured)
+}
+
+/// Stdout of a command that must succeed; Err carries its stderr.
+pub fn capture(command: &mut Command) -> Result<String, String> {
+    pipe(command, None)
+}
+
+/// Runs with `input` (if any) on stdin, never on the command line (where `ps` shows it);
+/// returns stdout. Err carries stderr, never the input.
+pub fn pipe(command: &mut Command, input: Option<&str>) -> Result<String, String> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let mut child = command
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {program}: {e}"))?;
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        stdin
+            .write_all(input.as_bytes())
+            .map_err(|e| format!("{program}: {e}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("{program}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{program} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
 }
 
 /// Stdout of a command that succeeded, quietly; None if it could not run or failed.

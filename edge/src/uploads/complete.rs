@@ -5,13 +5,12 @@ use crate::api::VideoBody;
 use crate::app::App;
 use crate::catalog::VideoRow;
 use crate::error::{Error, ErrorCode, Result};
-use crate::library::owned_video;
 use crate::ports::Platform;
-use crate::request::{Caller, Ctx};
+use crate::request::Ctx;
 use crate::respond::{self, Reply};
 use crate::storage::storage_error;
 use http::StatusCode;
-use model::{VideoId, VideoStatus};
+use model::VideoStatus;
 use serde::Deserialize;
 use signer::s3::xml::CompletedPart;
 use std::collections::HashMap;
@@ -41,13 +40,7 @@ fn size_mismatch(stored: u64, declared: u64) -> Error {
     )
 }
 
-pub async fn complete<P: Platform>(
-    app: &App<P>,
-    ctx: &Ctx<'_>,
-    id: &VideoId,
-    caller: &Caller,
-) -> Result<Reply> {
-    let video = owned_video(app, id, caller).await?;
+pub async fn complete<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, video: VideoRow) -> Result<Reply> {
     match video.status {
         // A repeated complete (say, after a lost answer) sees the same result.
         VideoStatus::Processing | VideoStatus::Ready => {

@@ -11,7 +11,6 @@ use crate::api::{Done, VideoView};
 use crate::app::App;
 use crate::catalog::VideoRow;
 use crate::error::{Error, ErrorCode, Result};
-use crate::library::owned_video;
 use crate::ports::Platform;
 use crate::request::{Caller, Ctx};
 use crate::respond::{self, Reply};
@@ -253,13 +252,7 @@ fn no_longer_uploading() -> Error {
     Error::new(ErrorCode::InvalidState, "the video is no longer uploading")
 }
 
-pub async fn abort<P: Platform>(
-    app: &App<P>,
-    ctx: &Ctx<'_>,
-    id: &VideoId,
-    caller: &Caller,
-) -> Result<Reply> {
-    let video = owned_video(app, id, caller).await?;
+pub async fn abort<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, video: &VideoRow) -> Result<Reply> {
     if video.status != VideoStatus::Uploading {
         return Err(no_longer_uploading());
     }

@@ -2,14 +2,14 @@
 
 use super::open_upload;
 use crate::app::App;
+use crate::catalog::VideoRow;
 use crate::error::{Error, ErrorCode, Result};
-use crate::library::owned_video;
 use crate::ports::Platform;
-use crate::request::{Caller, Ctx};
+use crate::request::Ctx;
 use crate::respond::{self, Reply};
 use crate::storage::{Refusal, storage_error};
 use http::StatusCode;
-use model::{Timestamp, VideoId};
+use model::Timestamp;
 use serde::{Deserialize, Serialize};
 use signer::s3::S3Request;
 use signer::s3::xml::Part;
@@ -42,15 +42,9 @@ struct StoredParts {
     parts: Vec<Part>,
 }
 
-pub async fn sign_parts<P: Platform>(
-    app: &App<P>,
-    ctx: &Ctx<'_>,
-    id: &VideoId,
-    caller: &Caller,
-) -> Result<Reply> {
-    let video = owned_video(app, id, caller).await?;
+pub fn sign_parts<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, video: &VideoRow) -> Result<Reply> {
     let input: PartNumbers = ctx.json()?;
-    let (upload_id, plan) = open_upload(&video)?;
+    let (upload_id, plan) = open_upload(video)?;
     if input.part_numbers.is_empty() || input.part_numbers.len() > MAX_PARTS_PER_CALL {
         return Err(Error::invalid(format!(
             "partNumbers must list 1 to {MAX_PARTS_PER_CALL} part numbers"
@@ -111,7 +105,7 @@ pub fn upload_gone(refusal: &Refusal) -> Option<Error> {
 pub async fn stored_parts<P: Platform>(
     app: &App<P>,
     now: Timestamp,
-    video: &crate::catalog::VideoRow,
+    video: &VideoRow,
     upload_id: &str,
 ) -> Result<Vec<Part>> {
     app.storage(now)
@@ -125,11 +119,9 @@ pub async fn stored_parts<P: Platform>(
 pub async fn list_parts<P: Platform>(
     app: &App<P>,
     ctx: &Ctx<'_>,
-    id: &VideoId,
-    caller: &Caller,
+    video: &VideoRow,
 ) -> Result<Reply> {
-    let video = owned_video(app, id, caller).await?;
-    let (upload_id, _) = open_upload(&video)?;
-    let parts = stored_parts(app, ctx.now, &video, upload_id).await?;
+    let (upload_id, _) = open_upload(video)?;
+    let parts = stored_parts(app, ctx.now, video, upload_id).await?;
     Ok(respond::success(StatusCode::OK, &StoredParts { parts }))
 }

@@ -9,7 +9,7 @@ use edge::ports::Platform;
 use http::{Method, StatusCode};
 use model::{BucketName, ObjectKey, Timestamp};
 use serde_json::Value;
-use signer::s3::{Addressing, Credentials, S3Config, S3Request};
+use signer::s3::{Addressing, Credentials, S3Config, S3Request, S3Signer};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -339,7 +339,7 @@ impl TestApp {
     }
 
     /// Our own S3 access, with the dev identity, to look into the buckets directly.
-    fn s3(&self) -> S3Config {
+    fn s3(&self) -> S3Signer {
         S3Config {
             endpoint: self.weed.s3_endpoint.clone(),
             region: testkit::S3_REGION.into(),
@@ -350,6 +350,8 @@ impl TestApp {
                 session_token: None,
             },
         }
+        .signer()
+        .expect("the dev identity signs")
     }
 
     /// Signs `request` with the dev identity, sends it to SeaweedFS, returns the status.

@@ -13,7 +13,7 @@ use serde_json::Value;
 async fn main() -> Result<(), LambdaError> {
     let config = LambdaConfig::from_env(|k| std::env::var(k).ok())?;
     let http = reqwest::Client::builder().build()?;
-    let store = S3Store::new(config.s3.clone(), http.clone(), SystemClock);
+    let store = S3Store::new(&config.s3, http.clone(), SystemClock)?;
     let origin = Origin {
         buckets: config.buckets.clone(),
         transcoder: MediaConvert {

@@ -48,7 +48,7 @@ pub fn start(config: LocalConfig) -> Result<RunningPipeline> {
     let http = reqwest::Client::builder()
         .build()
         .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
-    let mut store = S3Store::new(config.s3.clone(), http.clone(), SystemClock);
+    let mut store = S3Store::new(&config.s3, http.clone(), SystemClock)?;
     store.part_size = config.part_size;
     let hook = HttpWebhook::new(
         &config.edge_url,

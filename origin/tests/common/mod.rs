@@ -36,7 +36,7 @@ pub fn s3_config(endpoint: &str) -> S3Config {
 }
 
 pub fn store(endpoint: &str) -> S3Store<SystemClock> {
-    S3Store::new(s3_config(endpoint), reqwest::Client::new(), SystemClock)
+    S3Store::new(&s3_config(endpoint), reqwest::Client::new(), SystemClock).unwrap()
 }
 
 /// A fresh UUID v7 video id.

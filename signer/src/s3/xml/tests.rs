@@ -1,0 +1,172 @@
+//! Parsing S3's answers leniently and writing request bodies exactly.
+
+use super::*;
+
+#[test]
+fn an_error_document_becomes_an_s3_error() {
+    let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message><RequestId>1</RequestId></Error>"#;
+    let expected = Error::S3 {
+        code: "NoSuchUpload".into(),
+        message: "The specified upload does not exist.".into(),
+    };
+    assert_eq!(parse_list_parts(body), Err(expected.clone()));
+    assert_eq!(parse_complete_multipart_upload(body), Err(expected));
+    assert_eq!(
+        parse_error(body),
+        Some(S3Error {
+            code: "NoSuchUpload".into(),
+            message: "The specified upload does not exist.".into()
+        })
+    );
+}
+
+#[test]
+fn parse_error_ignores_other_bodies() {
+    for body in [
+        &b""[..],
+        b"<html><body>502</body></html>",
+        b"<Error><Message>no code</Message></Error>",
+        b"\xff\xfe",
+        b"<ListPartsResult/>",
+    ] {
+        assert_eq!(
+            parse_error(body),
+            None,
+            "{:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+}
+
+#[test]
+fn malformed_documents_are_errors() {
+    let cases: [&[u8]; 6] = [
+        b"",
+        b"\xff<x/>",
+        b"<ListPartsResult><Part><PartNumber>x</PartNumber><Size>1</Size></Part></ListPartsResult>",
+        b"<ListPartsResult><IsTruncated>maybe</IsTruncated></ListPartsResult>",
+        b"<ListPartsResult><NextPartNumberMarker>-1</NextPartNumberMarker></ListPartsResult>",
+        b"<InitiateMultipartUploadResult><Key>k</Key></InitiateMultipartUploadResult>",
+    ];
+    for body in cases {
+        let result = if body.starts_with(b"<Init") {
+            parse_initiate_multipart_upload(body).map(|_| ())
+        } else {
+            parse_list_parts(body).map(|_| ())
+        };
+        assert!(
+            matches!(result, Err(Error::MalformedXml(_))),
+            "{:?}: {result:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    assert!(matches!(
+        parse_initiate_multipart_upload(
+            b"<InitiateMultipartUploadResult><Key>k</Key><UploadId></UploadId></InitiateMultipartUploadResult>"
+        ),
+        Err(Error::MalformedXml(_))
+    ));
+    assert!(matches!(
+        parse_list_objects_v2(b"<ListBucketResult><Contents><Key>a</Key><Size>big</Size></Contents></ListBucketResult>"),
+        Err(Error::MalformedXml(_))
+    ));
+    assert!(matches!(
+        parse_list_objects_v2(b"<ListBucketResult><EncodingType>url</EncodingType><Contents><Key>%FF</Key><Size>1</Size></Contents></ListBucketResult>"),
+        Err(Error::MalformedXml(_))
+    ));
+}
+
+#[test]
+fn the_wrong_document_is_refused() {
+    assert_eq!(
+        parse_delete_objects(b"<ListPartsResult/>"),
+        Err(Error::MalformedXml(
+            "expected <DeleteResult>, found <ListPartsResult>".into()
+        ))
+    );
+}
+
+#[test]
+fn namespaces_and_unknown_fields_are_ignored() {
+    let body = br#"<s3:ListPartsResult xmlns:s3="urn:x" xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Bucket>b</Bucket><Unknown><Deep/></Unknown>
+  <Part><PartNumber>2</PartNumber><ETag>&quot;e2&quot;</ETag><Size>5</Size><LastModified>x</LastModified></Part>
+  <IsTruncated>true</IsTruncated><NextPartNumberMarker>2</NextPartNumberMarker>
+</s3:ListPartsResult>"#;
+    assert_eq!(
+        parse_list_parts(body).unwrap(),
+        ListParts {
+            parts: vec![Part {
+                part_number: 2,
+                etag: "\"e2\"".into(),
+                size: 5
+            }],
+            is_truncated: true,
+            next_part_number_marker: Some(2)
+        }
+    );
+}
+
+#[test]
+fn url_encoded_listing_keys_are_decoded() {
+    let body = b"<ListBucketResult><EncodingType>url</EncodingType>\
+        <Contents><Key>a+b%2Bc%25/%C3%BC</Key><Size>3</Size><ETag>e</ETag></Contents>\
+        <IsTruncated>false</IsTruncated><NextContinuationToken></NextContinuationToken></ListBucketResult>";
+    let listing = parse_list_objects_v2(body).unwrap();
+    assert_eq!(listing.objects[0].key.as_str(), "a b+c%/ü");
+    assert_eq!(listing.next_continuation_token, None);
+    let raw = b"<ListBucketResult><Contents><Key>a+b%2B</Key><Size>3</Size></Contents></ListBucketResult>";
+    assert_eq!(
+        parse_list_objects_v2(raw).unwrap().objects[0].key.as_str(),
+        "a+b%2B"
+    );
+}
+
+#[test]
+fn delete_objects_body_limits() {
+    let key = ObjectKey::parse("k").unwrap();
+    assert!(matches!(
+        delete_objects_body(&[], true),
+        Err(Error::InvalidS3Request(_))
+    ));
+    assert_eq!(
+        delete_objects_body(&vec![key.clone(); 1001], true),
+        Err(Error::TooManyKeys {
+            count: 1001,
+            max: 1000
+        })
+    );
+    assert!(delete_objects_body(&vec![key; 1000], false).is_ok());
+}
+
+#[test]
+fn bodies_escape_markup() {
+    let key = ObjectKey::parse("a&<b>\"'").unwrap();
+    assert_eq!(
+        String::from_utf8(delete_objects_body(&[key], false).unwrap()).unwrap(),
+        "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Object><Key>a&amp;&lt;b&gt;\"'</Key></Object><Quiet>false</Quiet></Delete>"
+    );
+}
+
+#[test]
+fn completed_parts_read_the_api_json() {
+    let parts: Vec<CompletedPart> =
+        serde_json::from_str(r#"[{"partNumber":1,"etag":"\"a\""}]"#).unwrap();
+    assert_eq!(
+        parts,
+        vec![CompletedPart {
+            part_number: 1,
+            etag: "\"a\"".into()
+        }]
+    );
+    assert_eq!(
+        serde_json::to_string(&Part {
+            part_number: 1,
+            etag: "e".into(),
+            size: 2
+        })
+        .unwrap(),
+        r#"{"partNumber":1,"etag":"e","size":2}"#
+    );
+}
