@@ -61,6 +61,8 @@ pub struct Config {
     pub jwt_ttl: Duration,
     pub admin: Option<AdminBootstrap>,
     pub webhook_secret: Secret<Vec<u8>>,
+    /// WEBHOOK_SECRET_PREVIOUS: also accepted while the origin moves to a new secret.
+    pub webhook_secret_previous: Option<Secret<Vec<u8>>>,
     /// Origins allowed by CORS; empty means same-origin only.
     pub allowed_origins: Vec<String>,
     pub playback: PlaybackMode,
@@ -224,6 +226,7 @@ impl Config {
             jwt_ttl: Duration::from_secs(number("JWT_TTL_SECONDS", 3600, 1..=30 * 24 * 3600)?),
             admin,
             webhook_secret: require("WEBHOOK_SECRET")?.into_bytes().into(),
+            webhook_secret_previous: get("WEBHOOK_SECRET_PREVIOUS").map(|v| v.into_bytes().into()),
             allowed_origins: get("ALLOWED_ORIGINS")
                 .map(|v| {
                     v.split(',')

@@ -9,7 +9,7 @@ use crate::ports::{HttpClient, Platform};
 use crate::request::Ctx;
 use crate::respond::{self, Body, Reply, Served};
 use crate::routes::{self, Endpoint};
-use crate::{auth, bench, jobs, library, playback, uploads};
+use crate::{auth, bench, internal, library, playback, uploads};
 use http::header::{self, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use serde::Serialize;
@@ -146,7 +146,8 @@ impl<P: Platform> App<P> {
                 Ok(reply)
             }
             Endpoint::SignIn => auth::sign_in(self, &ctx).await,
-            Endpoint::JobEvent => jobs::receive(self, &ctx).await,
+            Endpoint::JobEvent => internal::job_event(self, &ctx).await,
+            Endpoint::Claim => internal::claim(self, &ctx).await,
             Endpoint::Bench => bench::run(self, &ctx),
             Endpoint::Media { token, key } => playback::media(self, &ctx, &token, &key),
             Endpoint::CreateUser => auth::create_user(self, &ctx, &caller()?).await,

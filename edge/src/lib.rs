@@ -6,7 +6,8 @@
 //! - request plumbing: [`app`] (the app and its services), [`request`] (what a handler
 //!   reads), [`routes`] (typed endpoints), [`dispatch`], [`respond`], [`api`] (shared
 //!   response bodies), [`error`];
-//! - handlers: [`auth`], [`uploads`], [`library`], [`playback`], [`jobs`], [`bench`], and
+//! - handlers: [`auth`], [`uploads`], [`library`], [`playback`], [`internal`] (the
+//!   origin's calls), [`bench`], and
 //!   the scheduled [`sweep`];
 //! - state: [`catalog`] (D1/SQLite), [`storage`] (S3), [`config`].
 
@@ -18,7 +19,7 @@ pub mod catalog;
 pub mod config;
 pub mod dispatch;
 pub mod error;
-pub mod jobs;
+pub mod internal;
 pub mod library;
 pub mod platform;
 pub mod playback;

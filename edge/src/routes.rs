@@ -23,6 +23,8 @@ pub enum Endpoint {
     Playback(VideoId),
     CreateUser,
     JobEvent,
+    /// The origin asks whether to convert an upload.
+    Claim,
     /// Development only: times signing operations inside the Worker.
     Bench,
     /// `PLAYBACK_MODE=edge`: the token in the path authorizes the read.
@@ -102,6 +104,9 @@ pub const ROUTES: &[Route] = &[
     route(Method::POST, "/api/users", |_| Ok(Endpoint::CreateUser)),
     route(Method::POST, "/api/internal/jobs", |_| {
         Ok(Endpoint::JobEvent)
+    }),
+    route(Method::POST, "/api/internal/claims", |_| {
+        Ok(Endpoint::Claim)
     }),
     route(Method::GET, "/api/internal/bench", |_| Ok(Endpoint::Bench)),
     route(Method::GET, "/media/{token}/{*key}", media),

@@ -228,6 +228,11 @@ async fn every_answer_matches_the_documented_schema() {
     app.complete(&admin, &single_id, None)
         .await
         .expect(StatusCode::BAD_REQUEST);
+    let claim = json!({"videoId": single_id, "key": single["key"], "size": 10, "token": "ab"});
+    app.claim(&claim).await.expect(StatusCode::OK);
+    app.claim(&json!({"videoId": single_id}))
+        .await
+        .expect(StatusCode::BAD_REQUEST);
     let parts = format!("/api/videos/{multipart_id}/parts");
     app.call(
         Method::POST,

@@ -32,7 +32,7 @@ pub enum Error {
     InvalidTime(String),
     /// A job event that breaks the edge↔origin contract (the message says which rule).
     #[error("{0}")]
-    InvalidJobEvent(String),
+    InvalidMessage(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -96,22 +96,22 @@ pub enum Parsed {
 }
 
 impl JobEvent {
-    /// Parses and validates a request body. [`Error::InvalidJobEvent`] says which rule failed.
+    /// Parses and validates a request body. [`Error::InvalidMessage`] says which rule failed.
     pub fn parse(body: &[u8]) -> Result<Parsed> {
         let wire: Wire = serde_json::from_slice(body)
-            .map_err(|e| Error::InvalidJobEvent(format!("invalid JSON body: {e}")))?;
+            .map_err(|e| Error::InvalidMessage(format!("invalid JSON body: {e}")))?;
         Self::from_wire(wire)
     }
 
     fn from_wire(wire: Wire) -> Result<Parsed> {
-        let invalid = |message: &str| Error::InvalidJobEvent(message.to_string());
+        let invalid = |message: &str| Error::InvalidMessage(message.to_string());
         let event_id = wire
             .event_id
             .filter(|id| {
                 !id.is_empty() && id.chars().count() <= MAX_EVENT_ID_CHARS && is_printable(id)
             })
             .ok_or_else(|| {
-                Error::InvalidJobEvent(format!(
+                Error::InvalidMessage(format!(
                     "eventId must be 1 to {MAX_EVENT_ID_CHARS} printable characters"
                 ))
             })?;
@@ -153,7 +153,7 @@ impl JobEvent {
                     .ok_or_else(|| invalid("a failed event needs error.message"))?,
             },
             other => {
-                return Err(Error::InvalidJobEvent(format!(
+                return Err(Error::InvalidMessage(format!(
                     "status must be processing, ready or failed, got `{other}`"
                 )));
             }
@@ -292,7 +292,7 @@ mod tests {
             json!([]),
         ] {
             assert!(
-                matches!(parse(event.clone()), Err(Error::InvalidJobEvent(_))),
+                matches!(parse(event.clone()), Err(Error::InvalidMessage(_))),
                 "{event}"
             );
         }

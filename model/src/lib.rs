@@ -55,6 +55,7 @@ macro_rules! string_newtype {
 }
 
 pub mod account;
+pub mod claim;
 pub mod container;
 mod error;
 pub mod ids;

@@ -23,9 +23,13 @@ pub enum Error {
     /// The transcoder (MediaConvert's API, or an FFmpeg run) failed.
     #[error("transcoder: {message}")]
     Transcoder { message: String, retryable: bool },
-    /// The edge did not accept a job event.
-    #[error("webhook: {message}")]
-    Webhook { message: String, retryable: bool },
+    /// The edge gave no verdict: unreachable, too slow, or an answer other than 200 (its
+    /// `status`). Always worth retrying: only a verdict ends a call to the edge.
+    #[error("edge: {message}")]
+    Edge {
+        message: String,
+        status: Option<u16>,
+    },
     /// Local disk or process trouble (retryable: it is usually transient).
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
@@ -38,10 +42,8 @@ impl Error {
     /// True when the same call may succeed later (network, 5xx, throttling, local I/O).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Storage { retryable, .. }
-            | Error::Transcoder { retryable, .. }
-            | Error::Webhook { retryable, .. } => *retryable,
-            Error::Io(_) => true,
+            Error::Storage { retryable, .. } | Error::Transcoder { retryable, .. } => *retryable,
+            Error::Edge { .. } | Error::Io(_) => true,
             Error::Config(_)
             | Error::BadEvent(_)
             | Error::NotFound { .. }
@@ -73,17 +75,16 @@ mod tests {
         assert!(!Error::status_is_retryable(404));
         assert!(Error::Io(std::io::Error::other("disk")).is_retryable());
         assert!(!Error::InvalidInput("moov atom not found".into()).is_retryable());
-        assert!(
-            Error::Webhook {
-                message: "503".into(),
-                retryable: true
-            }
-            .is_retryable()
-                && !Error::Webhook {
-                    message: "401".into(),
-                    retryable: false
+        // A refusal from the edge is retried too: a rotated secret or a WAF rule must not
+        // drop events.
+        for status in [None, Some(401), Some(404), Some(503)] {
+            assert!(
+                Error::Edge {
+                    message: "x".into(),
+                    status
                 }
                 .is_retryable()
-        );
+            );
+        }
     }
 }

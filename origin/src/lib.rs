@@ -1,15 +1,16 @@
 //! The conversion pipeline: one handler for S3 `ObjectCreated` and EventBridge
 //! `MediaConvert Job State Change` events, generic over its ports (transcoder, object
-//! store, webhook sender, clock). In AWS it runs as a Lambda with MediaConvert
+//! store, edge, clock). In AWS it runs as a Lambda with MediaConvert
 //! (`src/bin/lambda.rs`); locally as `origin-local` with FFmpeg (`src/bin/local.rs`).
 //!
 //! Module map: [`handler`] (the one handler) over [`event`] (what arrives), [`media`] (what
-//! an input holds, and the plan), and the ports [`transcoder`], [`store`], [`webhook`],
+//! an input holds, and the plan), and the ports [`transcoder`], [`store`], [`edge`],
 //! [`clock`]; their implementations [`mediaconvert`] + [`mp4`] (AWS), [`local`] + [`ffmpeg`]
 //! (this machine), [`s3`]; and [`config`], [`retry`], [`error`].
 
 pub mod clock;
 pub mod config;
+pub mod edge;
 pub mod error;
 pub mod event;
 pub mod ffmpeg;
@@ -22,7 +23,6 @@ pub mod retry;
 pub mod s3;
 pub mod store;
 pub mod transcoder;
-pub mod webhook;
 
 pub use error::{Error, Result};
 pub use handler::{Buckets, Origin, Outcome};

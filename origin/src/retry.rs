@@ -1,4 +1,4 @@
-//! The one backoff every retry loop of the origin uses: S3 calls, webhook deliveries, the
+//! The one backoff every retry loop of the origin uses: S3 calls, calls to the edge, the
 //! local outbox and the local job queue.
 
 use std::time::Duration;
@@ -32,7 +32,7 @@ impl Backoff {
         max: Duration::from_secs(2),
     };
 
-    /// Webhook deliveries in a Lambda: five tries over about 15 s, within one invocation;
+    /// Calls to the edge: five tries over about 15 s, within the invocation's deadline;
     /// after that the error goes back to the runtime and AWS redelivers the whole event.
     pub const WEBHOOK: Backoff = Backoff {
         attempts: Some(5),

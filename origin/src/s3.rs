@@ -17,6 +17,10 @@ use crate::store::{Listed, ObjectMeta, ObjectStore, UploadJournal};
 /// Objects larger than this go up in parts of this size (`S3_PART_SIZE`, default 16 MiB,
 /// at least S3's 5 MiB minimum).
 pub const DEFAULT_PART_SIZE: u64 = 16 << 20;
+/// S3 copies up to 5 GiB in one CopyObject; larger objects are copied in parts.
+pub const COPY_OBJECT_MAX_BYTES: u64 = 5 << 30;
+/// Parts of a multipart copy (S3 allows up to 5 GiB): 1 GiB, so 5 TiB takes 5 120 parts.
+pub const COPY_PART_SIZE: u64 = 1 << 30;
 
 #[derive(Clone)]
 pub struct S3Store<C> {
@@ -25,6 +29,9 @@ pub struct S3Store<C> {
     http: reqwest::Client,
     clock: C,
     pub part_size: u64,
+    /// Objects up to this size are copied with one CopyObject; larger ones in parts.
+    pub copy_object_max: u64,
+    pub copy_part_size: u64,
 }
 
 impl<C: Clock + Clone> S3Store<C> {
@@ -39,6 +46,8 @@ impl<C: Clock + Clone> S3Store<C> {
             http,
             clock,
             part_size: DEFAULT_PART_SIZE,
+            copy_object_max: COPY_OBJECT_MAX_BYTES,
+            copy_part_size: COPY_PART_SIZE,
         })
     }
 
@@ -105,13 +114,15 @@ impl<C: Clock + Clone> S3Store<C> {
         })
     }
 
-    async fn upload_multipart(
+    /// A multipart upload from `source` in `part_size` parts, completed; the upload id goes
+    /// to `journal` first, and a failed upload is aborted.
+    async fn multipart(
         &self,
         bucket: &BucketName,
         key: &ObjectKey,
-        from: &Path,
-        size: u64,
         content_type: &str,
+        part_size: u64,
+        source: PartSource<'_>,
         journal: UploadJournal<'_>,
     ) -> Result<()> {
         let create = S3Request::CreateMultipartUpload {
@@ -132,57 +143,75 @@ impl<C: Clock + Clone> S3Store<C> {
             })?
             .upload_id;
         journal(&upload_id);
-        let result = self.upload_parts(bucket, key, from, size, &upload_id).await;
+        let result = self
+            .fill_parts(bucket, key, &upload_id, part_size, &source)
+            .await;
         if result.is_err() {
             let _ = self.abort_upload(bucket, key, &upload_id).await;
         }
         result
     }
 
-    async fn upload_parts(
+    async fn fill_parts(
         &self,
         bucket: &BucketName,
         key: &ObjectKey,
-        from: &Path,
-        size: u64,
         upload_id: &str,
+        part_size: u64,
+        source: &PartSource<'_>,
     ) -> Result<()> {
-        // Never more than S3's 10 000 parts, whatever the configured part size.
-        let part_size = self
-            .part_size()
-            .max(size.div_ceil(u64::from(signer::multipart::MAX_PARTS)));
-        let mut file = tokio::fs::File::open(from).await?;
+        let size = source.size();
+        // Never more than S3's 10 000 parts, whatever the part size asked for.
+        let part_size = part_size.max(size.div_ceil(u64::from(signer::multipart::MAX_PARTS)));
         let mut parts = Vec::new();
-        let mut offset = 0u64;
-        let mut number = 1u16;
+        let (mut offset, mut part_number) = (0u64, 1u16);
         while offset < size {
             let len = part_size.min(size - offset);
-            let mut chunk = vec![0u8; len as usize];
-            file.seek(std::io::SeekFrom::Start(offset)).await?;
-            file.read_exact(&mut chunk).await?;
-            let part = S3Request::UploadPart {
-                bucket,
-                key,
-                upload_id,
-                part_number: number,
-                content_length: len,
+            let etag = match *source {
+                PartSource::File { path, .. } => {
+                    let mut file = tokio::fs::File::open(path).await?;
+                    let mut chunk = vec![0u8; len as usize];
+                    file.seek(std::io::SeekFrom::Start(offset)).await?;
+                    file.read_exact(&mut chunk).await?;
+                    let part = S3Request::UploadPart {
+                        bucket,
+                        key,
+                        upload_id,
+                        part_number,
+                        content_length: len,
+                    };
+                    let response = self.expect_ok(&part, &chunk, bucket, key.as_str()).await?;
+                    response
+                        .headers()
+                        .get("etag")
+                        .and_then(|v| v.to_str().ok())
+                        .ok_or_else(|| Error::Storage {
+                            message: "UploadPart answered without an ETag".into(),
+                            retryable: true,
+                        })?
+                        .to_string()
+                }
+                PartSource::Object {
+                    bucket: source_bucket,
+                    key: source_key,
+                    ..
+                } => {
+                    let part = S3Request::UploadPartCopy {
+                        bucket,
+                        key,
+                        upload_id,
+                        part_number,
+                        source_bucket,
+                        source_key,
+                        first: offset,
+                        last: offset + len - 1,
+                    };
+                    self.copy_answer(&part, bucket, key).await?
+                }
             };
-            let response = self.expect_ok(&part, &chunk, bucket, key.as_str()).await?;
-            let etag = response
-                .headers()
-                .get("etag")
-                .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| Error::Storage {
-                    message: "UploadPart answered without an ETag".into(),
-                    retryable: true,
-                })?
-                .to_string();
-            parts.push(signer::s3::xml::CompletedPart {
-                part_number: number,
-                etag,
-            });
+            parts.push(signer::s3::xml::CompletedPart { part_number, etag });
             offset += len;
-            number += 1;
+            part_number += 1;
         }
         let complete = S3Request::CompleteMultipartUpload {
             bucket,
@@ -200,6 +229,44 @@ impl<C: Clock + Clone> S3Store<C> {
             retryable: true,
         })?;
         Ok(())
+    }
+
+    /// Sends a copy request; the new ETag. A 200 carrying an `<Error>` is a failed copy that
+    /// S3 says may be retried.
+    async fn copy_answer(
+        &self,
+        request: &S3Request<'_>,
+        bucket: &BucketName,
+        key: &ObjectKey,
+    ) -> Result<String> {
+        let response = self.expect_ok(request, &[], bucket, key.as_str()).await?;
+        let body = response.bytes().await.map_err(storage)?;
+        signer::s3::xml::parse_copy_etag(&body).map_err(|e| Error::Storage {
+            message: format!("copy to s3://{bucket}/{key}: {e}"),
+            retryable: true,
+        })
+    }
+}
+
+/// Where the parts of a multipart upload come from, and how many bytes there are.
+enum PartSource<'a> {
+    File {
+        path: &'a Path,
+        size: u64,
+    },
+    /// Copied server-side from another object.
+    Object {
+        bucket: &'a BucketName,
+        key: &'a ObjectKey,
+        size: u64,
+    },
+}
+
+impl PartSource<'_> {
+    fn size(&self) -> u64 {
+        match *self {
+            PartSource::File { size, .. } | PartSource::Object { size, .. } => size,
+        }
     }
 }
 
@@ -284,8 +351,9 @@ impl<C: Clock + Clone> ObjectStore for S3Store<C> {
     ) -> Result<()> {
         let size = tokio::fs::metadata(from).await?.len();
         if size > self.part_size() {
+            let source = PartSource::File { path: from, size };
             return self
-                .upload_multipart(bucket, key, from, size, content_type, journal)
+                .multipart(bucket, key, content_type, self.part_size(), source, journal)
                 .await;
         }
         let body = tokio::fs::read(from).await?;
@@ -298,6 +366,40 @@ impl<C: Clock + Clone> ObjectStore for S3Store<C> {
         self.expect_ok(&request, &body, bucket, key.as_str())
             .await?;
         Ok(())
+    }
+
+    async fn copy(
+        &self,
+        (source_bucket, source_key): (&BucketName, &ObjectKey),
+        (bucket, key): (&BucketName, &ObjectKey),
+        size: u64,
+        content_type: &str,
+    ) -> Result<()> {
+        if size > self.copy_object_max {
+            let source = PartSource::Object {
+                bucket: source_bucket,
+                key: source_key,
+                size,
+            };
+            return self
+                .multipart(
+                    bucket,
+                    key,
+                    content_type,
+                    self.copy_part_size,
+                    source,
+                    &|_| {},
+                )
+                .await;
+        }
+        let request = S3Request::CopyObject {
+            bucket,
+            key,
+            source_bucket,
+            source_key,
+            content_type: Some(content_type),
+        };
+        self.copy_answer(&request, bucket, key).await.map(|_| ())
     }
 
     async fn abort_upload(

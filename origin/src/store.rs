@@ -59,6 +59,15 @@ pub trait ObjectStore: Send + Sync {
         content_type: &str,
         journal: UploadJournal<'_>,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Copies an object server-side (one CopyObject up to 5 GiB, a multipart copy above),
+    /// stored with `content_type`; `size` is the source's.
+    fn copy(
+        &self,
+        from: (&BucketName, &ObjectKey),
+        to: (&BucketName, &ObjectKey),
+        size: u64,
+        content_type: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Aborts a multipart upload left behind by a crashed run (missing upload: fine).
     fn abort_upload(
         &self,

@@ -10,9 +10,9 @@ use common::fakes::bucket;
 use common::{Edge, MediaConvertCapture, WEBHOOK_SECRET, clip, put_file};
 use model::{BucketName, ObjectKey};
 use origin::clock::SystemClock;
+use origin::edge::HttpEdge;
 use origin::mediaconvert::{AwsEnv, JobDefaults, MediaConvert, client};
 use origin::transcoder::Source;
-use origin::webhook::HttpWebhook;
 use origin::{Buckets, Origin, Outcome, Plan};
 use serde_json::Value;
 
@@ -75,7 +75,7 @@ async fn fixture_events_make_the_reviewed_create_job_requests() {
             store: store.clone(),
         },
         store: store.clone(),
-        webhook: HttpWebhook::new(
+        edge: HttpEdge::new(
             &edge.url,
             WEBHOOK_SECRET.as_bytes().to_vec().into(),
             reqwest::Client::new(),
@@ -102,7 +102,7 @@ async fn fixture_events_make_the_reviewed_create_job_requests() {
         object["size"] = std::fs::metadata(file).unwrap().len().into();
 
         let before = capture.requests.lock().unwrap().len();
-        let outcomes = origin.handle(event.clone()).await.expect("handled");
+        let outcomes = origin.handle(event.clone(), None).await.expect("handled");
         assert!(
             matches!(&outcomes[..], [Outcome::Submitted { job_id, plan: p, .. }] if job_id == "1735787165123-abc123" && *p == plan),
             "{outcomes:?}"
@@ -149,7 +149,7 @@ async fn fixture_events_make_the_reviewed_create_job_requests() {
 
         // The same event again (S3 delivers at least once): the same request, the same
         // ClientRequestToken, so MediaConvert answers with the first job instead of a second.
-        origin.handle(event).await.expect("handled again");
+        origin.handle(event, None).await.expect("handled again");
         let requests = capture.requests.lock().unwrap().clone();
         assert_eq!(requests.last().unwrap().3, body);
         let source = Source {

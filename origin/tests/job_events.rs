@@ -1,26 +1,31 @@
-//! The handler's branches on in-memory ports: S3 notifications (probe, plan, submit, or the
-//! reasons not to), and the MediaConvert `Job State Change` fixtures (COMPLETE, ERROR,
-//! CANCELED, PROGRESSING, STATUS_UPDATE). The webhook's HTTP behaviour is tested last, against
-//! a signature-checking edge receiver.
+//! The handler's branches on in-memory ports: S3 notifications (claim, probe, plan, then a
+//! copy or a job, or the reasons not to), and the MediaConvert `Job State Change` fixtures
+//! (COMPLETE, ERROR, CANCELED, PROGRESSING, STATUS_UPDATE). The HTTP edge's behaviour is tested
+//! last, against a signature-checking edge receiver.
 
 mod common;
 
 use common::fakes::{ProbeAnswer, TestOrigin, bucket};
 use common::{Edge, WEBHOOK_SECRET, fixture, mp4_source, video_id};
 use model::{ObjectKey, VideoId};
-use origin::clock::SystemClock;
+use origin::clock::{Clock, SystemClock};
+use origin::edge::{Edge as _, HttpEdge};
 use origin::retry::Backoff;
-use origin::webhook::HttpWebhook;
 use origin::{Error, Outcome, Plan};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// A handler whose video has its source uploaded (and its output, when `with_output`).
+/// The size the `s3-put.json` fixture reports.
+const FIXTURE_SIZE: u64 = 1024;
+
+/// A handler whose video has its source uploaded, as the edge expects it (and its output,
+/// when `with_output`).
 fn with_source(with_output: bool) -> (TestOrigin, VideoId) {
     let test = TestOrigin::new();
     let id = video_id();
     test.store
         .put(&bucket("incoming"), &mp4_source(&id), b"source bytes");
+    test.expecting(&id, &mp4_source(&id), FIXTURE_SIZE);
     if with_output {
         test.store
             .put(&bucket("media"), &ObjectKey::mp4(&id), b"output bytes");
@@ -47,11 +52,105 @@ async fn an_upload_is_probed_planned_and_submitted_once_per_object_version() {
     assert_eq!(spec.output_key, ObjectKey::mp4(&id));
     assert_eq!(spec.source.key, mp4_source(&id));
     assert_eq!(spec.token, spec.source.token());
-    // At-least-once delivery: the same object version gives the same token, so one job.
+    assert!(
+        test.sent().is_empty(),
+        "submitting reports nothing: the claim said it all"
+    );
+    // At-least-once delivery (a retry, a duplicate, a dead-letter replay): the claim the
+    // first delivery recorded, with its job, starts nothing more.
     let again = test.handle(event).await.unwrap();
-    assert_eq!(again, outcome);
-    assert_eq!(test.submitted()[1].token, spec.token);
-    assert!(test.sent().is_empty(), "submitting tells the edge nothing");
+    assert_eq!(
+        again,
+        [Outcome::AlreadyStarted {
+            video_id: id.clone(),
+            job_id: "job-1".into()
+        }]
+    );
+    assert_eq!(test.submitted().len(), 1, "one job");
+}
+
+#[tokio::test]
+async fn an_upload_the_catalog_does_not_expect_is_not_converted() {
+    let (test, id) = with_source(false);
+    // Another size than the video declared (or deleted, or converted already).
+    test.expecting(&id, &mp4_source(&id), FIXTURE_SIZE + 1);
+    let outcome = test
+        .handle(fixture("s3-put.json", Some(&id)))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome[..], [Outcome::NotExpected { video_id, .. }] if *video_id == id),
+        "{outcome:?}"
+    );
+    assert!(test.submitted().is_empty());
+    assert!(test.sent().is_empty());
+    assert!(source_kept(&test, &id), "not ours to delete");
+}
+
+#[tokio::test]
+async fn a_fast_start_mp4_is_copied_into_place_without_a_job() {
+    let (test, id) = with_source(false);
+    let test = test.probing_as(ProbeAnswer::Media(fast_start()));
+    let outcome = test
+        .handle(fixture("s3-put.json", Some(&id)))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        [Outcome::Ready {
+            video_id: id.clone(),
+            output_key: ObjectKey::mp4(&id)
+        }]
+    );
+    assert!(test.submitted().is_empty(), "no transcoding job for a copy");
+    assert_eq!(
+        test.store
+            .get(&bucket("media"), &ObjectKey::mp4(&id))
+            .as_deref(),
+        Some(&b"source bytes"[..]),
+        "the bytes as uploaded"
+    );
+    let sent = test.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["status"], "ready");
+    assert_eq!(
+        (&sent[0]["width"], &sent[0]["height"]),
+        (&json!(320), &json!(240))
+    );
+    assert!(
+        !source_kept(&test, &id),
+        "deleted once ready was acknowledged"
+    );
+}
+
+fn fast_start() -> origin::MediaInfo {
+    let mut info = common::fakes::h264_aac_mp4(0);
+    info.fast_start = Some(true);
+    info
+}
+
+/// Whatever path makes a video ready, its source stays until the edge has acknowledged
+/// `ready`: a lost report can be replayed from a source that still exists.
+#[tokio::test]
+async fn the_source_stays_until_the_edge_has_heard_ready() {
+    for event in ["s3-put.json", "mediaconvert-complete.json"] {
+        let (test, id) = with_source(true);
+        let test = test.probing_as(ProbeAnswer::Media(fast_start()));
+        test.edge.refuse_reports(true);
+        let err = test.handle(fixture(event, Some(&id))).await.unwrap_err();
+        assert!(err.is_retryable(), "{event}: {err}");
+        assert!(source_kept(&test, &id), "{event}: the source stays");
+        test.edge.refuse_reports(false);
+        let outcome = test.handle(fixture(event, Some(&id))).await.unwrap();
+        assert!(
+            matches!(&outcome[..], [Outcome::Ready { .. }]),
+            "{event}: {outcome:?}"
+        );
+        assert!(
+            !source_kept(&test, &id),
+            "{event}: gone once ready was heard"
+        );
+    }
 }
 
 #[tokio::test]
@@ -99,10 +198,11 @@ async fn an_upload_that_is_not_media_fails_with_the_reason_and_keeps_the_source(
 }
 
 #[tokio::test]
-async fn a_late_duplicate_upload_event_after_the_source_is_gone_does_nothing() {
+async fn a_source_gone_before_it_was_probed_makes_no_job_and_no_report() {
     let test = TestOrigin::new();
     let id = video_id();
-    // The source was converted and deleted already: the redelivered notification finds nothing.
+    // The edge still expects it, but the source vanished (the video is being deleted).
+    test.expecting(&id, &mp4_source(&id), FIXTURE_SIZE);
     let outcome = test
         .handle(fixture("s3-put.json", Some(&id)))
         .await
@@ -114,6 +214,7 @@ async fn a_late_duplicate_upload_event_after_the_source_is_gone_does_nothing() {
         }]
     );
     assert!(test.sent().is_empty(), "no event may undo a `ready`");
+    assert!(test.submitted().is_empty());
 }
 
 #[tokio::test]
@@ -281,14 +382,10 @@ async fn events_that_are_not_ours_are_ignored_or_refused() {
 #[tokio::test]
 async fn an_edge_that_cannot_take_the_event_hands_the_error_back() {
     let (test, id) = with_source(true);
-    test.webhook
-        .failures
-        .lock()
-        .unwrap()
-        .push_back(Error::Webhook {
-            message: "503".into(),
-            retryable: true,
-        });
+    test.edge.failures.lock().unwrap().push_back(Error::Edge {
+        message: "503".into(),
+        status: Some(503),
+    });
     let err = test
         .handle(fixture("mediaconvert-complete.json", Some(&id)))
         .await
@@ -303,7 +400,7 @@ async fn an_edge_that_cannot_take_the_event_hands_the_error_back() {
 }
 
 #[tokio::test]
-async fn webhook_errors_are_classified() {
+async fn every_refusal_from_the_edge_is_retried_and_none_ends_an_event() {
     let id = video_id();
     let event = model::job::JobEvent {
         event_id: "e1".into(),
@@ -311,51 +408,64 @@ async fn webhook_errors_are_classified() {
         update: model::job::JobUpdate::Processing { progress: None },
         occurred_at: None,
     };
-    let webhook = |url: &str, secret: &str| {
-        let mut hook = HttpWebhook::new(
+    let http_edge = |url: &str, secret: &str| {
+        let mut edge = HttpEdge::new(
             url,
             secret.as_bytes().to_vec().into(),
             reqwest::Client::new(),
             SystemClock,
         );
-        hook.backoff = Backoff {
+        edge.backoff = Backoff {
             attempts: Some(3),
             base: Duration::from_millis(50),
             max: Duration::from_millis(200),
         };
-        hook
+        edge
     };
-    use origin::webhook::WebhookSender;
-    // A wrong secret: the edge answers 401, which retrying cannot fix.
+    // A wrong secret (a rotation gone wrong): 401, retried, and handed back as retryable, so
+    // AWS keeps the event (retries, then the dead-letter queue and its alarm).
     let edge = Edge::start();
-    let err = webhook(&edge.url, "not-the-secret")
-        .send(&event)
+    let err = http_edge(&edge.url, "not-the-secret")
+        .report(&event, None)
         .await
         .unwrap_err();
     assert!(
         matches!(
             err,
-            Error::Webhook {
-                retryable: false,
+            Error::Edge {
+                status: Some(401),
                 ..
             }
-        ),
+        ) && err.is_retryable(),
         "{err}"
     );
-    assert_eq!(edge.events.lock().unwrap().len(), 1, "a 4xx is not retried");
+    assert_eq!(
+        edge.events.lock().unwrap().len(),
+        3,
+        "every attempt was made"
+    );
     // The right secret: delivered and verified.
-    webhook(&edge.url, WEBHOOK_SECRET)
-        .send(&event)
+    http_edge(&edge.url, WEBHOOK_SECRET)
+        .report(&event, None)
         .await
         .unwrap();
-    let received = edge.events.lock().unwrap().clone();
-    assert!(received.len() == 2 && received[1].signature_ok && !received[0].signature_ok);
+    assert!(edge.events.lock().unwrap().last().unwrap().signature_ok);
 
-    // Nobody listening: retried with backoff, then handed back as retryable (AWS redelivers).
+    // Nobody listening: retried with backoff, then handed back as retryable.
     let unreachable = format!("http://127.0.0.1:{}", testkit::free_port());
-    let err = webhook(&unreachable, WEBHOOK_SECRET)
-        .send(&event)
+    let err = http_edge(&unreachable, WEBHOOK_SECRET)
+        .report(&event, None)
         .await
         .unwrap_err();
     assert!(err.is_retryable(), "{err}");
+
+    // An invocation with 300 ms left makes no attempt it cannot finish.
+    let deadline = Some(SystemClock.now() + Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let err = http_edge(&unreachable, WEBHOOK_SECRET)
+        .report(&event, deadline)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no time left"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(1));
 }

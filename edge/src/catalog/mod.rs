@@ -2,6 +2,7 @@
 //! Rows come back as the model's types: a row the model refuses is a database error, never a
 //! value a handler sees.
 
+mod claims;
 mod events;
 mod throttle;
 mod users;

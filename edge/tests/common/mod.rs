@@ -320,7 +320,24 @@ impl TestApp {
 
     /// Sends a job event signed with `secret` at `timestamp`.
     pub async fn job_event_signed(&self, secret: &str, timestamp: i64, event: &Value) -> Answer {
-        let body = event.to_string().into_bytes();
+        self.internal("/api/internal/jobs", secret, timestamp, event)
+            .await
+    }
+
+    /// Asks for a claim on an upload, as the origin does.
+    pub async fn claim(&self, claim: &Value) -> Answer {
+        self.internal(
+            "/api/internal/claims",
+            WEBHOOK_SECRET,
+            self.now_secs(),
+            claim,
+        )
+        .await
+    }
+
+    /// A signed call to one of the origin's endpoints.
+    pub async fn internal(&self, path: &str, secret: &str, timestamp: i64, body: &Value) -> Answer {
+        let body = body.to_string().into_bytes();
         let signature = signer::webhook::sign(
             secret.as_bytes(),
             Timestamp::from_unix_secs(timestamp),
@@ -328,7 +345,7 @@ impl TestApp {
         );
         self.request(
             Method::POST,
-            "/api/internal/jobs",
+            path,
             &[
                 ("content-type", "application/json"),
                 ("x-signature", &signature),

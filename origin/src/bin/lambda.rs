@@ -1,11 +1,12 @@
 //! The Lambda (`bootstrap`): S3 notifications and MediaConvert job state changes, one handler.
 
 use lambda_runtime::{Error as LambdaError, LambdaEvent, service_fn};
+use model::Timestamp;
 use origin::clock::SystemClock;
 use origin::config::LambdaConfig;
+use origin::edge::HttpEdge;
 use origin::mediaconvert::{MediaConvert, client};
 use origin::s3::S3Store;
-use origin::webhook::HttpWebhook;
 use origin::{Origin, Outcome};
 use serde_json::Value;
 
@@ -22,7 +23,7 @@ async fn main() -> Result<(), LambdaError> {
             store: store.clone(),
         },
         store,
-        webhook: HttpWebhook::new(
+        edge: HttpEdge::new(
             &config.edge_url,
             config.webhook_secret.clone(),
             http,
@@ -32,11 +33,16 @@ async fn main() -> Result<(), LambdaError> {
     };
     let origin = &origin;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        match origin.handle(event.payload).await {
+        // The invocation's own deadline bounds every call to the edge.
+        let deadline = i64::try_from(event.context.deadline)
+            .ok()
+            .map(Timestamp::from_unix_ms);
+        match origin.handle(event.payload, deadline).await {
             Ok(outcomes) => Ok::<Vec<Outcome>, LambdaError>(outcomes),
-            // Retryable: hand the error back so AWS redelivers the event.
+            // Retryable (every failure to reach a verdict from the edge is): hand the error
+            // back, so AWS retries the event and, after its retries, dead-letters it.
             Err(e) if e.is_retryable() => Err(e.into()),
-            // Retrying cannot help: log it and let the event go.
+            // Not an event of ours, or one no retry can fix: log it and let it go.
             Err(e) => {
                 eprintln!("origin: event dropped: {e}");
                 Ok(vec![Outcome::Ignored {

@@ -13,17 +13,17 @@ use std::sync::Arc;
 
 use crate::clock::SystemClock;
 use crate::config::LocalConfig;
+use crate::edge::{HttpEdge, Outbox};
 use crate::error::{Error, Result};
 use crate::handler::Origin;
 use crate::s3::S3Store;
-use crate::webhook::{HttpWebhook, Outbox};
 
 pub use poller::poll_once;
 pub use runner::JobRunner;
 pub use state::{JobRecord, Stage, StateDir};
 pub use transcoder::FfmpegTranscoder;
 
-pub type LocalOrigin<S, W, C> = Origin<FfmpegTranscoder<S>, S, W, C>;
+pub type LocalOrigin<S, E, C> = Origin<FfmpegTranscoder<S>, S, E, C>;
 
 pub type Runner = LocalOrigin<S3Store<SystemClock>, Arc<Outbox<SystemClock>>, SystemClock>;
 
@@ -42,7 +42,7 @@ impl Drop for RunningPipeline {
     }
 }
 
-/// Starts the poller, the job runner and the webhook outbox on the current runtime.
+/// Starts the poller, the job runner and the edge outbox on the current runtime.
 pub fn start(config: LocalConfig) -> Result<RunningPipeline> {
     let state = Arc::new(StateDir::open(&config.state_dir)?);
     let http = reqwest::Client::builder()
@@ -50,7 +50,7 @@ pub fn start(config: LocalConfig) -> Result<RunningPipeline> {
         .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
     let mut store = S3Store::new(&config.s3, http.clone(), SystemClock)?;
     store.part_size = config.part_size;
-    let hook = HttpWebhook::new(
+    let hook = HttpEdge::new(
         &config.edge_url,
         config.webhook_secret.clone(),
         http,
@@ -64,7 +64,7 @@ pub fn start(config: LocalConfig) -> Result<RunningPipeline> {
         buckets: config.buckets.clone(),
         transcoder,
         store,
-        webhook: outbox.clone(),
+        edge: outbox.clone(),
         clock: SystemClock,
     });
     let mut tasks = vec![tokio::spawn(outbox.run())];

@@ -3,16 +3,16 @@
 
 use super::LocalOrigin;
 use crate::clock::Clock;
+use crate::edge::Edge;
 use crate::error::Result;
 use crate::event::{NewObject, s3_event_json};
 use crate::store::ObjectStore;
 use crate::transcoder::Source;
-use crate::webhook::WebhookSender;
 use model::storage::KeyPrefix;
 
 /// One poll. Returns how many objects were handed to the handler.
-pub async fn poll_once<S: ObjectStore, W: WebhookSender, C: Clock>(
-    origin: &LocalOrigin<S, W, C>,
+pub async fn poll_once<S: ObjectStore, E: Edge, C: Clock>(
+    origin: &LocalOrigin<S, E, C>,
     region: &str,
 ) -> Result<usize> {
     let state = &origin.transcoder.state;
@@ -37,7 +37,7 @@ pub async fn poll_once<S: ObjectStore, W: WebhookSender, C: Clock>(
             etag: &source.etag,
         };
         let event = s3_event_json(&new, origin.clock.now());
-        match origin.handle(event).await {
+        match origin.handle(event, None).await {
             Ok(_) => state.mark_seen(&token)?,
             Err(e) if e.is_retryable() => {
                 eprintln!("origin-local: {}: {e}; will retry", source.key);

@@ -10,27 +10,26 @@ use super::LocalOrigin;
 use super::state::{JobRecord, OutputFacts, Stage, StateDir};
 use super::transcoder::{fetch_source, log_transition};
 use crate::clock::Clock;
+use crate::edge::Edge;
 use crate::error::{Error, Result};
 use crate::event::{
     JobProgress, JobStateChange, OutputDetail, OutputGroupDetail, VideoDetails,
     job_state_change_json,
 };
-use crate::media::Plan;
 use crate::retry::Backoff;
 use crate::store::ObjectStore;
-use crate::webhook::WebhookSender;
 
 /// Error codes the local runner puts in ERROR events (MediaConvert's own are 1xxx–3xxx).
 pub const ERROR_CONVERSION_FAILED: i64 = 9400;
 pub const ERROR_SOURCE_DELETED: i64 = 9404;
 pub const ERROR_INTERNAL: i64 = 9500;
 
-pub struct JobRunner<S, W, C> {
-    pub origin: Arc<LocalOrigin<S, W, C>>,
+pub struct JobRunner<S, E, C> {
+    pub origin: Arc<LocalOrigin<S, E, C>>,
     pub region: String,
 }
 
-impl<S: ObjectStore + 'static, W: WebhookSender + 'static, C: Clock> JobRunner<S, W, C> {
+impl<S: ObjectStore + 'static, E: Edge + 'static, C: Clock> JobRunner<S, E, C> {
     fn state(&self) -> &StateDir {
         &self.origin.transcoder.state
     }
@@ -103,7 +102,7 @@ impl<S: ObjectStore + 'static, W: WebhookSender + 'static, C: Clock> JobRunner<S
             ..change
         };
         let event = job_state_change_json(&self.region, &detail, now);
-        self.origin.handle(event).await.map(|_| ())
+        self.origin.handle(event, None).await.map(|_| ())
     }
 
     async fn fail(
@@ -187,21 +186,17 @@ impl<S: ObjectStore + 'static, W: WebhookSender + 'static, C: Clock> JobRunner<S
             Err(e) => return Err(e),
         };
         self.set_stage(record, Stage::Converting, "converting")?;
-        let output = match spec.plan {
-            Plan::Copy => input.clone(),
-            Plan::Remux | Plan::Transcode => {
-                let output = self.state().work(&spec.token).join("video.mp4");
-                match self.convert(record, &input, &output).await {
-                    Ok(()) => output,
-                    Err(Error::InvalidInput(reason)) => {
-                        return self
-                            .fail(record, Stage::Failed, ERROR_CONVERSION_FAILED, reason)
-                            .await;
-                    }
-                    Err(e) => return Err(e),
-                }
+        // Copies never get here: the handler copies them server-side.
+        let output = self.state().work(&spec.token).join("video.mp4");
+        match self.convert(record, &input, &output).await {
+            Ok(()) => {}
+            Err(Error::InvalidInput(reason)) => {
+                return self
+                    .fail(record, Stage::Failed, ERROR_CONVERSION_FAILED, reason)
+                    .await;
             }
-        };
+            Err(e) => return Err(e),
+        }
         let (duration_ms, width, height) =
             match self.origin.transcoder.ffmpeg.output_facts(&output).await {
                 Ok(facts) => facts,

@@ -81,7 +81,7 @@ impl<S: ObjectStore> Transcoder for MediaConvert<S> {
             .role(&self.defaults.role_arn)
             .settings(job_settings(job, &self.defaults))
             .client_request_token(&job.token)
-            .status_update_interval(StatusUpdateInterval::Seconds10)
+            .status_update_interval(StatusUpdateInterval::Seconds60)
             .user_metadata("videoId", job.video_id.as_str())
             .user_metadata("sourceKey", job.source.key.as_str());
         if let Some(queue) = &self.defaults.queue_arn {

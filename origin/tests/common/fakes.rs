@@ -5,14 +5,15 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use model::claim::{Claim, ClaimAnswer};
 use model::job::JobEvent;
 use model::storage::KeyPrefix;
 use model::{BucketName, ObjectKey, Timestamp};
 use origin::clock::FixedClock;
+use origin::edge::{Deadline, Edge};
 use origin::media::{AudioCodec, Container, MediaInfo, VideoCodec, VideoTrack};
 use origin::store::{Listed, ObjectMeta, ObjectStore, UploadJournal};
 use origin::transcoder::{JobSpec, Source, Transcoder};
-use origin::webhook::WebhookSender;
 use origin::{Buckets, Error, Origin, Outcome, Result};
 use sha2::{Digest, Sha256};
 
@@ -103,6 +104,20 @@ impl ObjectStore for MemoryStore {
         Ok(())
     }
 
+    async fn copy(
+        &self,
+        (source_bucket, source_key): (&BucketName, &ObjectKey),
+        (bucket, key): (&BucketName, &ObjectKey),
+        _size: u64,
+        _content_type: &str,
+    ) -> Result<()> {
+        let bytes = self
+            .get(source_bucket, source_key)
+            .ok_or_else(|| Self::missing(source_bucket, source_key))?;
+        self.put(bucket, key, &bytes);
+        Ok(())
+    }
+
     async fn abort_upload(&self, _: &BucketName, _: &ObjectKey, _: &str) -> Result<()> {
         Ok(())
     }
@@ -187,31 +202,92 @@ impl Transcoder for FakeTranscoder {
     }
 }
 
-/// Records every event; fails the next sends with the queued errors first.
+type Claims = HashMap<model::VideoId, (String, Option<String>)>;
+
+/// The edge's rules for claims, on the uploads it was told to expect (the real ones are
+/// tested on SQLite in the edge's own tests); records every report, and fails the next calls
+/// with the queued errors first.
 #[derive(Clone, Default)]
-pub struct RecordingWebhook {
+pub struct FakeEdge {
+    /// Expected uploads: video → (source key, size).
+    pub expected: Arc<Mutex<HashMap<model::VideoId, (ObjectKey, u64)>>>,
+    /// Claims made: video → (token, job id).
+    pub claims: Arc<Mutex<Claims>>,
     pub events: Arc<Mutex<Vec<JobEvent>>>,
     pub failures: Arc<Mutex<VecDeque<Error>>>,
+    /// While set, every report fails as an unreachable edge would (claims still pass).
+    refusing_reports: Arc<std::sync::atomic::AtomicBool>,
 }
 
-impl WebhookSender for RecordingWebhook {
-    async fn send(&self, event: &JobEvent) -> Result<()> {
-        if let Some(error) = self.failures.lock().unwrap().pop_front() {
-            return Err(error);
+impl FakeEdge {
+    pub fn refuse_reports(&self, refuse: bool) {
+        self.refusing_reports
+            .store(refuse, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn fail_next(&self) -> Result<()> {
+        match self.failures.lock().unwrap().pop_front() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Edge for FakeEdge {
+    async fn claim(&self, claim: &Claim, _: Deadline) -> Result<ClaimAnswer> {
+        self.fail_next()?;
+        let expected = self.expected.lock().unwrap().get(&claim.video_id).cloned();
+        if expected != Some((claim.key.clone(), claim.size)) {
+            return Ok(ClaimAnswer::NotExpected {
+                reason: "not expected".into(),
+            });
+        }
+        let mut claims = self.claims.lock().unwrap();
+        let first = !claims.contains_key(&claim.video_id);
+        let (token, job_id) = claims
+            .entry(claim.video_id.clone())
+            .or_insert((claim.token.clone(), None));
+        if *token != claim.token {
+            return Ok(ClaimAnswer::NotExpected {
+                reason: "another upload was claimed first".into(),
+            });
+        }
+        if claim.job_id.is_some() {
+            job_id.clone_from(&claim.job_id);
+        }
+        Ok(if first && claim.job_id.is_none() {
+            ClaimAnswer::Granted
+        } else {
+            ClaimAnswer::Held {
+                job_id: job_id.clone(),
+            }
+        })
+    }
+
+    async fn report(&self, event: &JobEvent, _: Deadline) -> Result<()> {
+        self.fail_next()?;
+        if self
+            .refusing_reports
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return Err(Error::Edge {
+                message: "unreachable".into(),
+                status: None,
+            });
         }
         self.events.lock().unwrap().push(event.clone());
         Ok(())
     }
 }
 
-pub type FakeOrigin = Origin<FakeTranscoder, MemoryStore, RecordingWebhook, FixedClock>;
+pub type FakeOrigin = Origin<FakeTranscoder, MemoryStore, FakeEdge, FixedClock>;
 
 /// A handler on in-memory ports, with handles on each.
 pub struct TestOrigin {
     pub origin: FakeOrigin,
     pub store: MemoryStore,
     pub transcoder: FakeTranscoder,
-    pub webhook: RecordingWebhook,
+    pub edge: FakeEdge,
 }
 
 impl TestOrigin {
@@ -224,7 +300,7 @@ impl TestOrigin {
             submitted: Arc::default(),
             jobs: Arc::default(),
         };
-        let webhook = RecordingWebhook::default();
+        let edge = FakeEdge::default();
         TestOrigin {
             origin: Origin {
                 buckets: Buckets {
@@ -233,13 +309,22 @@ impl TestOrigin {
                 },
                 transcoder: transcoder.clone(),
                 store: store.clone(),
-                webhook: webhook.clone(),
+                edge: edge.clone(),
                 clock: FixedClock(Timestamp::from_unix_secs(1_735_787_165)),
             },
             store,
             transcoder,
-            webhook,
+            edge,
         }
+    }
+
+    /// The edge expects `size` bytes at `key` for `video` (a created video's upload).
+    pub fn expecting(&self, video: &model::VideoId, key: &ObjectKey, size: u64) {
+        self.edge
+            .expected
+            .lock()
+            .unwrap()
+            .insert(video.clone(), (key.clone(), size));
     }
 
     pub fn probing_as(self, answer: ProbeAnswer) -> TestOrigin {
@@ -248,12 +333,12 @@ impl TestOrigin {
     }
 
     pub async fn handle(&self, event: serde_json::Value) -> Result<Vec<Outcome>> {
-        self.origin.handle(event).await
+        self.origin.handle(event, None).await
     }
 
     /// The events the edge was sent, as JSON in the contract's shape.
     pub fn sent(&self) -> Vec<serde_json::Value> {
-        self.webhook
+        self.edge
             .events
             .lock()
             .unwrap()

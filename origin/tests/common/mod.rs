@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this harness
 
 pub mod fakes;
+pub mod real_edge;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -228,6 +229,27 @@ fn respond(stream: &mut TcpStream, status: u16, body: &str) {
     let _ = stream.flush();
 }
 
+/// Writes a whole `http::Response` (status, headers, body) and closes the connection.
+pub fn write_response(stream: &mut TcpStream, response: http::Response<Vec<u8>>) {
+    let (parts, body) = response.into_parts();
+    let mut head = format!("HTTP/1.1 {}\r\n", parts.status);
+    for (name, value) in &parts.headers {
+        if name != http::header::CONTENT_LENGTH {
+            head.push_str(&format!(
+                "{name}: {}\r\n",
+                value.to_str().unwrap_or_default()
+            ));
+        }
+    }
+    head.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    ));
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&body);
+    let _ = stream.flush();
+}
+
 /// One job event as the edge received it.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -235,8 +257,32 @@ pub struct Received {
     pub signature_ok: bool,
 }
 
-/// Stands in for the edge's `POST /api/internal/jobs`: verifies `X-Signature` with the
-/// shared secret (401 when wrong, as the edge does) and records every event.
+/// The claims rule of a stand-in edge that expects every upload: the first claim of an
+/// upload is granted, later ones are held with the job recorded for it (the catalog's full
+/// rules are tested in the edge's own tests, and with the real edge in `claims.rs`).
+#[derive(Clone, Default)]
+struct StandInClaims(Arc<Mutex<std::collections::HashMap<String, Option<String>>>>);
+
+impl StandInClaims {
+    fn answer(&self, claim: &Value) -> Value {
+        let token = claim["token"].as_str().unwrap_or_default().to_string();
+        let job_id = claim["jobId"].as_str().map(str::to_string);
+        let mut claims = self.0.lock().unwrap();
+        let first = !claims.contains_key(&token);
+        let recorded = claims.entry(token).or_default();
+        if job_id.is_some() {
+            recorded.clone_from(&job_id);
+        }
+        if first && job_id.is_none() {
+            serde_json::json!({"success": true, "claim": "granted"})
+        } else {
+            serde_json::json!({"success": true, "claim": "held", "jobId": recorded})
+        }
+    }
+}
+
+/// Stands in for the edge's internal endpoints: verifies `X-Signature` with the shared
+/// secret (401 when wrong, as the edge does), records every job event, and answers claims.
 #[derive(Clone)]
 pub struct Edge {
     pub url: String,
@@ -253,13 +299,15 @@ impl Edge {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the edge receiver");
         let events: Arc<Mutex<Vec<Received>>> = Arc::default();
         let sink = events.clone();
+        let claims = StandInClaims::default();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
                 let Some((method, path, headers, body)) = read_request(&mut stream) else {
                     continue;
                 };
-                if method != "POST" || path != "/api/internal/jobs" {
+                let claims_path = path == "/api/internal/claims";
+                if method != "POST" || !(path == "/api/internal/jobs" || claims_path) {
                     respond(&mut stream, 404, "{}");
                     continue;
                 }
@@ -282,18 +330,25 @@ impl Edge {
                         ) == s
                 });
                 let event: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                sink.lock().unwrap().push(Received {
-                    event,
-                    signature_ok,
-                });
-                if signature_ok {
-                    respond(&mut stream, 200, r#"{"success":true}"#);
-                } else {
+                if !signature_ok {
+                    sink.lock().unwrap().push(Received {
+                        event,
+                        signature_ok,
+                    });
                     respond(
                         &mut stream,
                         401,
                         r#"{"success":false,"error":{"code":"bad_signature","message":"bad signature"}}"#,
                     );
+                } else if claims_path {
+                    let answer = claims.answer(&event);
+                    respond(&mut stream, 200, &answer.to_string());
+                } else {
+                    sink.lock().unwrap().push(Received {
+                        event,
+                        signature_ok,
+                    });
+                    respond(&mut stream, 200, r#"{"success":true}"#);
                 }
             }
         });

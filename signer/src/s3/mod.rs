@@ -156,6 +156,27 @@ pub enum S3Request<'a> {
     },
     /// The body comes from [`xml::delete_objects_body`].
     DeleteObjects { bucket: &'a BucketName },
+    /// A server-side copy of a whole object (S3 allows up to 5 GiB); the answer is parsed by
+    /// [`xml::parse_copy_etag`]. With `content_type` the copy gets it, and no other metadata,
+    /// instead of the source's.
+    CopyObject {
+        bucket: &'a BucketName,
+        key: &'a ObjectKey,
+        source_bucket: &'a BucketName,
+        source_key: &'a ObjectKey,
+        content_type: Option<&'a str>,
+    },
+    /// One part of a multipart upload copied from bytes `first..=last` of another object.
+    UploadPartCopy {
+        bucket: &'a BucketName,
+        key: &'a ObjectKey,
+        upload_id: &'a str,
+        part_number: u16,
+        source_bucket: &'a BucketName,
+        source_key: &'a ObjectKey,
+        first: u64,
+        last: u64,
+    },
     /// Asks for `encoding-type=url` (as botocore does), so keys survive XML whatever they
     /// contain; [`xml::parse_list_objects_v2`] decodes them.
     ListObjectsV2 {

@@ -6,9 +6,10 @@ use std::borrow::Cow;
 use http::Method;
 use model::{BucketName, ObjectKey};
 
-use super::S3Request;
+use super::{KEY_PATH, S3Request};
 use crate::multipart::MAX_PARTS;
 use crate::{Error, Result};
+use percent_encoding::utf8_percent_encode;
 
 /// One request as it goes on the wire, before signing.
 pub(super) struct Operation<'a> {
@@ -51,11 +52,18 @@ impl<'a> Operation<'a> {
         }
     }
 
-    fn header(mut self, name: &'static str, value: &'a str) -> Result<Self> {
-        http::HeaderValue::from_str(value)
+    fn header(mut self, name: &'static str, value: impl Into<Cow<'a, str>>) -> Result<Self> {
+        let value = value.into();
+        http::HeaderValue::from_str(&value)
             .map_err(|_| Error::InvalidS3Request(format!("{name} is not a valid header value")))?;
-        self.headers.push((name, value.into()));
+        self.headers.push((name, value));
         Ok(self)
+    }
+
+    /// `x-amz-copy-source: bucket/key`, encoded as botocore encodes it.
+    fn copy_source(self, bucket: &BucketName, key: &ObjectKey) -> Result<Self> {
+        let source = format!("{bucket}/{}", utf8_percent_encode(key.as_str(), KEY_PATH));
+        self.header("x-amz-copy-source", source)
     }
 
     fn content_length(mut self, length: u64) -> Self {
@@ -64,6 +72,15 @@ impl<'a> Operation<'a> {
         self.content_length = Some(length);
         self
     }
+}
+
+fn check_part_number(part_number: u16) -> Result<()> {
+    if !(1..=MAX_PARTS).contains(&part_number) {
+        return Err(Error::InvalidS3Request(format!(
+            "part number {part_number} is outside 1..={MAX_PARTS}"
+        )));
+    }
+    Ok(())
 }
 
 fn upload_id(upload_id: &str) -> Result<&str> {
@@ -105,11 +122,7 @@ impl<'a> S3Request<'a> {
                 part_number,
                 content_length,
             } => {
-                if !(1..=MAX_PARTS).contains(&part_number) {
-                    return Err(Error::InvalidS3Request(format!(
-                        "part number {part_number} is outside 1..={MAX_PARTS}"
-                    )));
-                }
+                check_part_number(part_number)?;
                 Operation::new(Method::PUT, bucket, Some(key))
                     .query("partNumber", part_number.to_string())
                     .query("uploadId", upload_id(id)?)
@@ -161,6 +174,44 @@ impl<'a> S3Request<'a> {
                 let mut operation = Operation::new(Method::POST, bucket, None).query("delete", "");
                 operation.needs_content_md5 = true;
                 operation
+            }
+            S3Request::CopyObject {
+                bucket,
+                key,
+                source_bucket,
+                source_key,
+                content_type,
+            } => {
+                let operation = Operation::new(Method::PUT, bucket, Some(key))
+                    .copy_source(source_bucket, source_key)?;
+                match content_type {
+                    Some(content_type) => operation
+                        .header("content-type", content_type)?
+                        .header("x-amz-metadata-directive", "REPLACE")?,
+                    None => operation,
+                }
+            }
+            S3Request::UploadPartCopy {
+                bucket,
+                key,
+                upload_id: id,
+                part_number,
+                source_bucket,
+                source_key,
+                first,
+                last,
+            } => {
+                check_part_number(part_number)?;
+                if first > last {
+                    return Err(Error::InvalidS3Request(format!(
+                        "copy range {first}-{last} is empty"
+                    )));
+                }
+                Operation::new(Method::PUT, bucket, Some(key))
+                    .query("partNumber", part_number.to_string())
+                    .query("uploadId", upload_id(id)?)
+                    .copy_source(source_bucket, source_key)?
+                    .header("x-amz-copy-source-range", format!("bytes={first}-{last}"))?
             }
             S3Request::ListObjectsV2 {
                 bucket,

@@ -62,11 +62,6 @@ fn expiry_must_be_between_one_second_and_seven_days() {
 
 #[test]
 fn refuses_bad_endpoints() {
-    let (bucket, key) = names();
-    let request = S3Request::HeadObject {
-        bucket: &bucket,
-        key: &key,
-    };
     for endpoint in [
         "",
         "not a url",
@@ -76,25 +71,19 @@ fn refuses_bad_endpoints() {
         "https://host/?x=1",
         "https://user:pw@host",
     ] {
+        // Refused when the configuration is prepared, not on the first request.
         let s3 = config(endpoint, Addressing::Path);
         assert!(
-            matches!(
-                s3.signer()
-                    .unwrap()
-                    .presign(&request, now(), Duration::from_secs(60)),
-                Err(Error::InvalidEndpoint(_))
-            ),
+            matches!(s3.signer(), Err(Error::InvalidEndpoint(_))),
             "{endpoint:?}"
         );
     }
     let mut s3 = config("https://host", Addressing::Path);
     s3.region.clear();
-    assert_eq!(
-        s3.signer()
-            .unwrap()
-            .presign(&request, now(), Duration::from_secs(60)),
+    assert!(matches!(
+        s3.signer(),
         Err(Error::InvalidEndpoint("empty region"))
-    );
+    ));
 }
 
 #[test]
@@ -249,4 +238,51 @@ fn credentials_debug_hides_secrets() {
         debug.contains("AKID") && !debug.contains("secret\"") && !debug.contains("token-secret")
     );
     assert!(!debug.contains("very-secret"));
+}
+
+#[test]
+fn copies_name_their_source_and_range() {
+    let (bucket, key) = names();
+    let source_bucket = BucketName::parse("incoming").unwrap();
+    let source_key = ObjectKey::parse("uploads/a b+c/source.mp4").unwrap();
+    let s3 = config("https://host", Addressing::Path).signer().unwrap();
+    let copy = S3Request::CopyObject {
+        bucket: &bucket,
+        key: &key,
+        source_bucket: &source_bucket,
+        source_key: &source_key,
+        content_type: Some("video/mp4"),
+    };
+    let signed = s3.sign(&copy, Vec::new(), now()).unwrap();
+    let header = |name: &str| signed.headers()[name].to_str().unwrap().to_string();
+    assert_eq!(
+        header("x-amz-copy-source"),
+        "incoming/uploads/a%20b%2Bc/source.mp4"
+    );
+    assert_eq!(header("x-amz-metadata-directive"), "REPLACE");
+    assert_eq!(header("content-type"), "video/mp4");
+    assert_eq!(signed.method(), http::Method::PUT);
+    let part = |first, last| S3Request::UploadPartCopy {
+        bucket: &bucket,
+        key: &key,
+        upload_id: "u",
+        part_number: 2,
+        source_bucket: &source_bucket,
+        source_key: &source_key,
+        first,
+        last,
+    };
+    let signed = s3.sign(&part(5, 9), Vec::new(), now()).unwrap();
+    assert_eq!(signed.headers()["x-amz-copy-source-range"], "bytes=5-9");
+    assert!(
+        signed
+            .uri()
+            .query()
+            .unwrap()
+            .starts_with("partNumber=2&uploadId=u")
+    );
+    assert!(matches!(
+        s3.sign(&part(9, 5), Vec::new(), now()),
+        Err(Error::InvalidS3Request(_))
+    ));
 }

@@ -169,6 +169,32 @@ pub fn parse_complete_multipart_upload(body: &[u8]) -> Result<CompleteMultipartU
     })
 }
 
+/// The new ETag of a CopyObject (`<CopyObjectResult>`) or UploadPartCopy (`<CopyPartResult>`)
+/// answer, quotes included as S3 sends them. Both may arrive with status 200 and an `<Error>`
+/// document instead, which is [`Error::S3`].
+pub fn parse_copy_etag(body: &[u8]) -> Result<String> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Raw {
+        #[serde(rename = "ETag")]
+        etag: String,
+    }
+    let part = std::str::from_utf8(body)
+        .ok()
+        .and_then(|xml| root_name(xml).ok())
+        .is_some_and(|root| root == "CopyPartResult");
+    let root = if part {
+        "CopyPartResult"
+    } else {
+        "CopyObjectResult"
+    };
+    let raw: Raw = parse_document(body, root)?;
+    if raw.etag.trim().is_empty() {
+        return Err(Error::MalformedXml("empty ETag in a copy answer".into()));
+    }
+    Ok(raw.etag)
+}
+
 /// Keys (and nothing else we read) come URL-encoded when the response says
 /// `<EncodingType>url</EncodingType>`, which [`super::S3Request::ListObjectsV2`] asks for.
 pub fn parse_list_objects_v2(body: &[u8]) -> Result<ListObjectsV2> {

@@ -170,3 +170,22 @@ fn completed_parts_read_the_api_json() {
         r#"{"partNumber":1,"etag":"e","size":2}"#
     );
 }
+
+#[test]
+fn copy_answers_give_their_etag() {
+    let object = br#"<?xml version="1.0" encoding="UTF-8"?>
+<CopyObjectResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LastModified>2025-01-02T03:04:05.000Z</LastModified><ETag>"9b2cf535f27731c974343645a3985328"</ETag></CopyObjectResult>"#;
+    assert_eq!(
+        parse_copy_etag(object).unwrap(),
+        "\"9b2cf535f27731c974343645a3985328\""
+    );
+    // SeaweedFS sends it unquoted.
+    let part = b"<CopyPartResult><LastModified>2025-01-02T03:04:05Z</LastModified><ETag>aed563</ETag></CopyPartResult>";
+    assert_eq!(parse_copy_etag(part).unwrap(), "aed563");
+    let late_error = b"<Error><Code>InternalError</Code><Message>try again</Message></Error>";
+    assert!(matches!(
+        parse_copy_etag(late_error),
+        Err(Error::S3 { code, .. }) if code == "InternalError"
+    ));
+    assert!(parse_copy_etag(b"<CopyObjectResult><ETag></ETag></CopyObjectResult>").is_err());
+}

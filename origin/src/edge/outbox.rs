@@ -1,17 +1,19 @@
-//! The local runner's sender: every event is first written to a directory (so a restart or
-//! an unreachable edge loses nothing), then delivered in order by [`Outbox::run`].
+//! The local runner's edge: every job event is first written to a directory (so a restart or
+//! an unreachable edge loses nothing), then delivered in order by [`Outbox::run`]. Claims go
+//! straight to the edge: the caller needs the answer, and retries later without one.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use model::claim::{Claim, ClaimAnswer};
 use model::job::JobEvent;
 use sha2::{Digest, Sha256};
 
-use super::{HttpWebhook, WebhookSender};
+use super::{Deadline, Edge, HttpEdge};
 use crate::clock::Clock;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::retry::Backoff;
 
 /// How long an idle outbox waits before looking again (a new event wakes it at once).
@@ -19,15 +21,15 @@ const IDLE_WAIT: Duration = Duration::from_secs(5);
 
 pub struct Outbox<C> {
     dir: PathBuf,
-    http: HttpWebhook<C>,
+    http: HttpEdge<C>,
     wake: tokio::sync::Notify,
     /// Orders events sent within the same millisecond.
     sequence: AtomicU64,
 }
 
 impl<C: Clock> Outbox<C> {
-    pub fn new(dir: &Path, http: HttpWebhook<C>) -> std::io::Result<Arc<Self>> {
-        std::fs::create_dir_all(dir)?;
+    pub fn new(dir: &Path, http: HttpEdge<C>) -> std::io::Result<Arc<Self>> {
+        std::fs::create_dir_all(dir.join("refused"))?;
         Ok(Arc::new(Outbox {
             dir: dir.to_path_buf(),
             http,
@@ -46,8 +48,16 @@ impl<C: Clock> Outbox<C> {
         Ok(files)
     }
 
-    /// Delivers forever: in order, a retryable failure waits (backing off) and tries the
-    /// same event again; a refused event (4xx) is logged and dropped.
+    /// Events the edge refused for good (a 4xx that retrying cannot change): set aside in
+    /// `refused/`, the local dead-letter queue, never dropped.
+    pub fn refused(&self) -> std::io::Result<Vec<PathBuf>> {
+        Ok(std::fs::read_dir(self.dir.join("refused"))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect())
+    }
+
+    /// Delivers forever, in order: a failure waits (backing off) and tries the same event
+    /// again; an event the edge refuses for good is set aside.
     pub async fn run(self: Arc<Self>) {
         let mut failures = 0u32;
         loop {
@@ -56,20 +66,27 @@ impl<C: Clock> Outbox<C> {
                 let Ok(body) = std::fs::read(&path) else {
                     continue;
                 };
-                match self.http.deliver_once(&body).await {
-                    Ok(()) => {
+                match self.http.post_once("/api/internal/jobs", &body, None).await {
+                    Ok(_) => {
                         failures = 0;
                         let _ = std::fs::remove_file(&path);
                     }
-                    Err(e) if e.is_retryable() => {
-                        failures += 1;
-                        eprintln!("origin: webhook delivery deferred ({e}); will retry");
-                        blocked = true;
-                        break;
+                    Err(Error::Edge {
+                        status: Some(status),
+                        message,
+                    }) if (400..500).contains(&status) && !matches!(status, 408 | 429) => {
+                        eprintln!(
+                            "origin: the edge refused an event, set aside in refused/: {message}"
+                        );
+                        if let Some(name) = path.file_name() {
+                            let _ = std::fs::rename(&path, self.dir.join("refused").join(name));
+                        }
                     }
                     Err(e) => {
-                        eprintln!("origin: webhook event dropped, the edge refused it: {e}");
-                        let _ = std::fs::remove_file(&path);
+                        failures += 1;
+                        eprintln!("origin: event delivery deferred ({e}); will retry");
+                        blocked = true;
+                        break;
                     }
                 }
             }
@@ -83,10 +100,14 @@ impl<C: Clock> Outbox<C> {
     }
 }
 
-impl<C: Clock> WebhookSender for Outbox<C> {
-    async fn send(&self, event: &JobEvent) -> Result<()> {
+impl<C: Clock> Edge for Outbox<C> {
+    async fn claim(&self, claim: &Claim, deadline: Deadline) -> Result<ClaimAnswer> {
+        self.http.claim(claim, deadline).await
+    }
+
+    async fn report(&self, event: &JobEvent, _deadline: Deadline) -> Result<()> {
         let body = event.to_json();
-        // Named by time, then event: delivery follows the order events were sent in.
+        // Named by time, then sequence: delivery follows the order events were sent in.
         let at = self.http.clock().now().unix_ms();
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
         let id = hex::encode(&Sha256::digest(event.event_id.as_bytes())[..8]);

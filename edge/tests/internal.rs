@@ -1,4 +1,6 @@
-//! `POST /api/internal/jobs`: signatures, replays, and the status rules.
+//! The origin's calls: `POST /api/internal/jobs` (signatures, replays, the status rules) and
+//! `POST /api/internal/claims` (one conversion per upload, only of uploads the catalog
+//! expects).
 
 mod common;
 
@@ -197,4 +199,126 @@ async fn malformed_events_are_400() {
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{event}");
         assert_eq!(answer.code(), "invalid_request");
     }
+}
+
+/// A claim on the source of the video `created` (a create answer), for `size` bytes.
+fn claim_of(created: &Value, size: u64, token: &str) -> Value {
+    json!({ "videoId": created["video"]["id"], "key": created["key"], "size": size, "token": token })
+}
+
+#[tokio::test]
+async fn the_first_claim_of_an_upload_is_granted_and_every_later_one_held() {
+    let app = TestApp::new();
+    let token = app.admin().await;
+    let created = app.create_video(&token, "clip.mp4", 10).await;
+    let id = common::id_of(&created);
+    let claim = claim_of(&created, 10, "ab01");
+    // S3 holds the whole upload: the claim moves the video on, complete or not.
+    let granted = app.claim(&claim).await.expect(StatusCode::OK).json();
+    assert_eq!(granted["claim"], "granted");
+    assert_eq!(video_of(&app, &token, &id).await["status"], "processing");
+    // A retry or a duplicate notification, minutes or hours later: held, no job yet.
+    app.advance(std::time::Duration::from_secs(600));
+    let held = app.claim(&claim).await.expect(StatusCode::OK).json();
+    assert_eq!(held["claim"], "held");
+    assert!(held.get("jobId").is_none());
+    // The origin records its job; from then on every delivery learns of it.
+    let mut with_job = claim.clone();
+    with_job["jobId"] = "job-1".into();
+    assert_eq!(app.claim(&with_job).await.json()["claim"], "held");
+    app.advance(std::time::Duration::from_secs(6 * 3600));
+    let replayed = app.claim(&claim).await.expect(StatusCode::OK).json();
+    assert_eq!(
+        (&replayed["claim"], &replayed["jobId"]),
+        (&json!("held"), &json!("job-1"))
+    );
+    // complete after the claim still answers the video, processing.
+    let token = app.admin().await;
+    let completed = app.complete(&token, &id, None).await;
+    assert_eq!(completed.status, StatusCode::OK, "{}", completed.json());
+}
+
+#[tokio::test]
+async fn uploads_the_catalog_does_not_expect_are_refused_with_the_reason() {
+    let app = TestApp::new();
+    let token = app.admin().await;
+    let created = app.create_video(&token, "clip.mp4", 10).await;
+    let id = common::id_of(&created);
+    let unknown = json!({ "videoId": "0193a5b0-0000-7000-8000-000000000001",
+        "key": "uploads/0193a5b0-0000-7000-8000-000000000001/source.mp4", "size": 10, "token": "ab" });
+    let mut other_key = claim_of(&created, 10, "ab");
+    other_key["key"] = format!("uploads/{id}/source.mkv").into();
+    let cases = [
+        (unknown, "no such video"),
+        (claim_of(&created, 11, "ab"), "declared 10"),
+        (other_key, "source is"),
+    ];
+    for (claim, reason) in cases {
+        let answer = app.claim(&claim).await.expect(StatusCode::OK).json();
+        assert_eq!(answer["claim"], "notExpected", "{claim}");
+        assert!(
+            answer["reason"].as_str().unwrap().contains(reason),
+            "{answer}"
+        );
+    }
+    // Another upload of the same key after the first was claimed: a replayed PUT.
+    app.claim(&claim_of(&created, 10, "aa"))
+        .await
+        .expect(StatusCode::OK);
+    let second = app.claim(&claim_of(&created, 10, "bb")).await.json();
+    assert_eq!(second["claim"], "notExpected");
+    assert!(second["reason"].as_str().unwrap().contains("claimed first"));
+    // Once converted, nothing more is expected: a replay cannot swap the published video.
+    app.finish_conversion(&id, b"mp4").await;
+    let late = app.claim(&claim_of(&created, 10, "aa")).await.json();
+    assert_eq!(late["claim"], "notExpected");
+    assert!(late["reason"].as_str().unwrap().contains("ready"), "{late}");
+    assert_eq!(video_of(&app, &token, &id).await["status"], "ready");
+}
+
+#[tokio::test]
+async fn claims_are_signed_and_validated() {
+    let app = TestApp::new();
+    let token = app.admin().await;
+    let created = app.create_video(&token, "clip.mp4", 10).await;
+    let claim = claim_of(&created, 10, "ab");
+    app.internal(
+        "/api/internal/claims",
+        "another-secret",
+        app.now_secs(),
+        &claim,
+    )
+    .await
+    .expect(StatusCode::UNAUTHORIZED);
+    for bad in [
+        json!({}),
+        claim_of(&created, 10, "not hex"),
+        json!({ "videoId": "x", "key": "k", "size": 1, "token": "ab" }),
+    ] {
+        let answer = app.claim(&bad).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(answer.code(), "invalid_request");
+    }
+}
+
+#[tokio::test]
+async fn the_previous_webhook_secret_is_accepted_during_a_rotation() {
+    let app = TestApp::with(|s| {
+        s.insert("WEBHOOK_SECRET".into(), "the-new-secret".into());
+        s.insert("WEBHOOK_SECRET_PREVIOUS".into(), WEBHOOK_SECRET.into());
+    });
+    let event = json!({ "eventId": "r1", "videoId": "0193a5b0-0000-7000-8000-000000000001", "status": "processing" });
+    let now = app.now_secs();
+    for secret in ["the-new-secret", WEBHOOK_SECRET] {
+        app.job_event_signed(secret, now, &event)
+            .await
+            .expect(StatusCode::OK);
+    }
+    let refused = app.job_event_signed("never-the-secret", now, &event).await;
+    assert_eq!(refused.code(), "invalid_signature");
+    // An old message under the previous secret is still too old.
+    let stale = app
+        .job_event_signed(WEBHOOK_SECRET, now - 301, &event)
+        .await;
+    assert_eq!(stale.code(), "signature_expired");
 }

@@ -1,0 +1,146 @@
+//! The one handler: an S3 `ObjectCreated` becomes a conversion ([`upload`]: claim, probe,
+//! plan, then a server-side copy or a transcoding job), and a `MediaConvert Job State Change`
+//! becomes a report to the edge ([`job`]: progress, or finalize, or failure).
+
+mod job;
+mod upload;
+
+use model::job::{JobError, JobEvent, JobUpdate};
+use model::{BucketName, ObjectKey, VideoId};
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::edge::{Deadline, Edge};
+use crate::error::Result;
+use crate::event::OriginEvent;
+use crate::media::Plan;
+use crate::store::ObjectStore;
+use crate::transcoder::Transcoder;
+
+/// The two buckets of the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Buckets {
+    pub incoming: BucketName,
+    pub media: BucketName,
+}
+
+/// What one record of an event led to (logged, and returned by the Lambda).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Submitted {
+        video_id: VideoId,
+        job_id: String,
+        plan: Plan,
+    },
+    /// The catalog does not expect this upload (deleted, converted already, another size,
+    /// another upload): nothing is converted.
+    NotExpected {
+        video_id: VideoId,
+        reason: String,
+    },
+    /// The same upload was claimed and its job started before: a retried, duplicated or
+    /// replayed notification, which starts nothing.
+    AlreadyStarted {
+        video_id: VideoId,
+        job_id: String,
+    },
+    /// The source no longer exists: already converted and deleted, or the video was deleted.
+    SourceGone {
+        key: ObjectKey,
+    },
+    Progress {
+        video_id: VideoId,
+        progress: Option<u8>,
+    },
+    Ready {
+        video_id: VideoId,
+        output_key: ObjectKey,
+    },
+    Failed {
+        video_id: VideoId,
+        code: String,
+    },
+    Ignored {
+        reason: String,
+    },
+}
+
+/// The handler, generic over its ports.
+pub struct Origin<T, S, E, C> {
+    pub buckets: Buckets,
+    pub transcoder: T,
+    pub store: S,
+    pub edge: E,
+    pub clock: C,
+}
+
+impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
+    /// Handles one event of either kind, one outcome per record, within `deadline`.
+    pub async fn handle(
+        &self,
+        event: serde_json::Value,
+        deadline: Deadline,
+    ) -> Result<Vec<Outcome>> {
+        match OriginEvent::from_value(event)? {
+            OriginEvent::S3(s3) => {
+                let mut outcomes = Vec::with_capacity(s3.records.len());
+                for record in &s3.records {
+                    let outcome = self.object_created(record, deadline).await?;
+                    log_outcome(&outcome);
+                    outcomes.push(outcome);
+                }
+                Ok(outcomes)
+            }
+            OriginEvent::JobStateChange(change) => {
+                let outcome = self.job_state_change(&change.detail, deadline).await?;
+                log_outcome(&outcome);
+                Ok(vec![outcome])
+            }
+        }
+    }
+
+    /// Tells the edge.
+    async fn report(
+        &self,
+        event_id: &str,
+        video: &VideoId,
+        update: JobUpdate,
+        deadline: Deadline,
+    ) -> Result<()> {
+        let event = JobEvent {
+            event_id: event_id.into(),
+            video_id: video.clone(),
+            update,
+            occurred_at: Some(self.clock.now()),
+        };
+        self.edge.report(&event, deadline).await
+    }
+
+    /// A conversion that cannot succeed: the video fails with the reason, the source stays.
+    async fn report_failure(
+        &self,
+        event_id: &str,
+        video: &VideoId,
+        (code, message): (&str, &str),
+        deadline: Deadline,
+    ) -> Result<Outcome> {
+        let error = JobError {
+            code: code.into(),
+            message: message.into(),
+        };
+        self.report(event_id, video, JobUpdate::Failed { error }, deadline)
+            .await?;
+        Ok(Outcome::Failed {
+            video_id: video.clone(),
+            code: code.into(),
+        })
+    }
+}
+
+fn log_outcome(outcome: &Outcome) {
+    println!(
+        "origin: {}",
+        serde_json::to_string(outcome).unwrap_or_default()
+    );
+}
