@@ -4,11 +4,13 @@
 //! `cargo xtask test`.
 //!
 //! - [`artifacts`]: the Lambda zip and the Worker bundle;
-//! - [`template`]: the CloudFormation templates read as JSON, [`lint`] their checks;
+//! - [`template`]: the CloudFormation templates read as JSON, [`lint`] their checks, [`iam`]
+//!   every role and user allowing exactly what the code calls and the configuration needs;
 //! - [`settings`]: every setting the code reads is declared where it is needed;
 //! - [`release`]: the real deploy.
 
 mod artifacts;
+mod iam;
 mod lint;
 mod release;
 mod settings;
@@ -64,8 +66,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// The deploy validations as separate steps (also of `cargo xtask test`): tool install,
-/// cfn-lint, checkov, the configuration declarations, the origin Lambda zip, and the Worker
-/// bundle size.
+/// cfn-lint, checkov, the IAM permissions against the code, the configuration declarations,
+/// the origin Lambda zip, and the Worker bundle size.
 pub fn checks(report: &mut Report) -> Artifacts {
     let mut artifacts = Artifacts::default();
     let installed = report.step("install deploy tools", |_| {
@@ -83,6 +85,9 @@ pub fn checks(report: &mut Report) -> Artifacts {
     report.step("cfn-lint infra/*.yaml (0 errors)", |_| lint::cfn_lint());
     report.step("checkov infra/ (0 failed, skips explained)", |_| {
         lint::checkov()
+    });
+    report.step("IAM: roles allow exactly what the code calls", |_| {
+        iam::check()
     });
     report.step("settings declared for dev and production", |_| {
         settings::check_declarations()

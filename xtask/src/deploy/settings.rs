@@ -1,7 +1,8 @@
 //! Every setting the code reads is declared where it is needed:
 //! - the edge: for dev (wrangler.toml `[vars]` or `.dev.vars.example`, a commented `# NAME=`
-//!   counts as documented) and production (`[env.production.vars]` or
-//!   `[env.production.secrets] required`); `DEV_*` settings are dev-only and never
+//!   counts as documented) and production (`[env.production.vars]`,
+//!   `[env.production.secrets] required`, or a secret the deploy sets only at times, like
+//!   `WEBHOOK_SECRET_PREVIOUS` during a rotation); `DEV_*` settings are dev-only and never
 //!   production's; nothing is declared for production that the edge does not read;
 //! - the origin: by the template's Lambda environment, the Lambda runtime, the dev files, or
 //!   origin/README.md; and the template sets nothing the origin does not read.
@@ -11,6 +12,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use super::release;
 use super::template;
 use super::wrangler::Wrangler;
 use crate::run::{read, root};
@@ -35,7 +37,11 @@ pub fn check_declarations() -> Result<(), String> {
     let mut dev = wrangler.dev_vars();
     dev.extend(dotenv_names(&read(".dev.vars.example")?));
     let prod_vars = wrangler.production_vars();
-    let prod_secrets: BTreeSet<String> = wrangler.production_secrets().into_iter().collect();
+    let prod_secrets: BTreeSet<String> = wrangler
+        .production_secrets()
+        .into_iter()
+        .chain(release::OPTIONAL_SECRETS.map(String::from))
+        .collect();
     let lambda_env = lambda_environment(&template::load(template::MAIN)?);
 
     let mut problems = Vec::new();
@@ -143,7 +149,7 @@ fn names_read_in(dir: &Path) -> Result<BTreeSet<String>, String> {
     Ok(names)
 }
 
-fn rust_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub(super) fn rust_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for entry in entries.flatten() {
@@ -257,6 +263,11 @@ mod tests {
     fn whole_words_only() {
         assert!(mentions("set `EDGE_URL` first", "EDGE_URL"));
         assert!(!mentions("EDGE_URLS", "EDGE_URL"));
+    }
+
+    #[test]
+    fn the_committed_code_and_configuration_agree() {
+        check_declarations().unwrap();
     }
 
     #[test]
