@@ -2,7 +2,7 @@
 //! (`edge/openapi.yaml`'s schemas), field for field.
 
 use crate::catalog::{UserRow, VideoRow};
-use model::{Email, Role, Timestamp, UserId};
+use model::{Email, LadderStatus, Role, Timestamp, UserId, VideoStatus};
 use serde::Serialize;
 
 /// The `Video` of the API contract.
@@ -23,6 +23,31 @@ pub struct VideoView<'a> {
     pub duration_ms: Option<u64>,
     pub width: Option<u32>,
     pub height: Option<u32>,
+    pub streams: StreamsView<'a>,
+    /// A signed, expiring URL of the poster, once there is one.
+    pub poster_url: Option<String>,
+}
+
+/// Which ways a video plays, and how far its adaptive ladder is: a video is `ready` (its MP4
+/// plays) while the ladder may still be `processing`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamsView<'a> {
+    pub mp4: bool,
+    pub hls: bool,
+    pub ladder: LadderStatus,
+    pub ladder_progress: Option<u8>,
+    pub ladder_error: Option<&'a str>,
+}
+
+impl<'a> VideoView<'a> {
+    /// The video, its poster signed with `poster_url`.
+    pub fn with_poster(row: &'a VideoRow, poster_url: Option<String>) -> Self {
+        VideoView {
+            poster_url,
+            ..row.into()
+        }
+    }
 }
 
 impl<'a> From<&'a VideoRow> for VideoView<'a> {
@@ -42,6 +67,14 @@ impl<'a> From<&'a VideoRow> for VideoView<'a> {
             duration_ms: row.duration_ms,
             width: row.width,
             height: row.height,
+            streams: StreamsView {
+                mp4: row.status == VideoStatus::Ready && row.output_key.is_some(),
+                hls: row.status == VideoStatus::Ready && row.hls_key.is_some(),
+                ladder: LadderStatus::of(row.status, row.streams_state),
+                ladder_progress: row.streams_progress,
+                ladder_error: row.streams_error.as_deref(),
+            },
+            poster_url: None,
         }
     }
 }

@@ -1,9 +1,10 @@
-//! `GET /api/internal/bench?op=presign|verify|none&n=N`: runs one signing operation N times
+//! `GET /api/internal/bench?op=presign|verify|rewrite|none&n=N`: runs one operation N times
 //! inside the Worker, so that `cargo xtask bench` can time it in workerd from outside (Workers'
 //! clocks do not advance during computation). Development only, and only with DEV_BENCH_ROUTES=1.
 
 use crate::app::App;
 use crate::error::{Error, Result};
+use crate::playback;
 use crate::ports::Platform;
 use crate::request::Ctx;
 use crate::respond::{self, Reply};
@@ -68,8 +69,35 @@ pub fn run<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> {
                 black_box(verifier.verify(black_box(&token), ctx.now, Duration::from_secs(30))?);
             }
         }
+        "rewrite" => {
+            // A 2-hour video's media playlist: 1,200 six-second segments, signed for the
+            // configured PLAYBACK_MODE as `/media/` serves it.
+            let id = VideoId::new(Timestamp::UNIX_EPOCH, [7; 10]);
+            let key = ObjectKey::parse(&format!("videos/{id}/hls/720p/index.m3u8"))
+                .map_err(|e| Error::Config(e.to_string()))?;
+            let mut playlist = String::from(
+                "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:6\n#EXT-X-MAP:URI=\"init.mp4\"\n",
+            );
+            for segment in 0..1200 {
+                playlist.push_str(&format!("#EXTINF:6.000,\nseg_{segment:04}.m4s\n"));
+            }
+            playlist.push_str("#EXT-X-ENDLIST\n");
+            let grant = playback::Grant::new(&app.config, &id, ctx.now);
+            for _ in 0..n {
+                black_box(playback::sign_listing(
+                    &grant,
+                    &key,
+                    black_box(&playlist),
+                    playback::Listing::Playlist,
+                )?);
+            }
+        }
         "none" => {}
-        _ => return Err(Error::invalid("op must be presign, verify or none")),
+        _ => {
+            return Err(Error::invalid(
+                "op must be presign, verify, rewrite or none",
+            ));
+        }
     }
     Ok(respond::success(StatusCode::OK, &Ran { op, n }))
 }

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use model::{BucketName, Email, Secret};
-use signer::jwt::JwtIssuer;
+use signer::jwt::{JwtIssuer, TokenScope};
 use signer::playback::{CloudFrontHash, CloudFrontSigner};
 use signer::s3::{Addressing, Credentials, S3Config, S3Signer};
 use std::time::Duration;
@@ -36,18 +36,30 @@ impl AdminBootstrap {
     }
 }
 
-/// How playback URLs are signed (PLAYBACK_MODE).
+/// Where players fetch a video's files from (PLAYBACK_MODE). In every mode playlists and
+/// storyboards come from the Worker (`/media/<token>/<key>`, the token signed with
+/// EDGE_TOKEN_SECRET), which signs the URIs inside them for this mode.
 #[derive(Debug)]
 pub enum PlaybackMode {
-    /// A SigV4-presigned GET on the media bucket.
+    /// SigV4-presigned GETs on the media bucket.
     S3,
-    /// A CloudFront signed URL (canned policy) on CLOUDFRONT_DOMAIN.
+    /// CloudFront signed URLs on CLOUDFRONT_DOMAIN (a wildcard policy for a video's files).
     CloudFront {
         domain: String,
         signer: Box<CloudFrontSigner>,
     },
-    /// An HMAC token in the path; the Worker streams from S3 honouring Range.
-    Edge { secret: Secret<Vec<u8>> },
+    /// The Worker itself streams every file from S3, honouring Range.
+    Edge,
+}
+
+/// Per-user limits, checked before any upload URL is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Quota {
+    /// Bytes of all the user's videos (their declared sizes).
+    pub bytes: u64,
+    pub videos: u64,
+    /// Videos still uploading.
+    pub uploads: u64,
 }
 
 #[derive(Debug)]
@@ -58,7 +70,14 @@ pub struct Config {
     pub incoming_bucket: BucketName,
     pub media_bucket: BucketName,
     pub jwt: JwtIssuer,
+    /// How long an access token lives (JWT_TTL_SECONDS).
     pub jwt_ttl: Duration,
+    /// How long an unused refresh token lives (REFRESH_TTL_SECONDS); each use renews it.
+    pub refresh_ttl: Duration,
+    /// What a user may hold unless an admin set otherwise.
+    pub quota: Quota,
+    /// Signs device cookies (derived from JWT_SIGNING_KEY).
+    pub device_secret: Secret<Vec<u8>>,
     pub admin: Option<AdminBootstrap>,
     pub webhook_secret: Secret<Vec<u8>>,
     /// WEBHOOK_SECRET_PREVIOUS: also accepted while the origin moves to a new secret.
@@ -66,6 +85,8 @@ pub struct Config {
     /// Origins allowed by CORS; empty means same-origin only.
     pub allowed_origins: Vec<String>,
     pub playback: PlaybackMode,
+    /// EDGE_TOKEN_SECRET: signs the `/media/<token>/` path that opens one video's files.
+    pub playback_token_secret: Secret<Vec<u8>>,
     pub playback_url_ttl: Duration,
     pub upload_url_ttl: Duration,
     pub single_put_max_bytes: u64,
@@ -140,8 +161,17 @@ impl Config {
             BucketName::parse(&value).map_err(|e| Error::Config(format!("{name}: {e}")))
         };
 
-        let jwt = JwtIssuer::from_base64_seed(&require("JWT_SIGNING_KEY")?)
+        if environment == Environment::Production {
+            refuse_weak_secrets(&get)?;
+        }
+        let scope = TokenScope {
+            issuer: get("JWT_ISSUER").unwrap_or_else(|| "edgevid".into()),
+            audience: JWT_AUDIENCE.into(),
+        };
+        let jwt_seed = require("JWT_SIGNING_KEY")?;
+        let jwt = JwtIssuer::from_base64_seed(&jwt_seed, scope)
             .map_err(|e| Error::Config(format!("JWT_SIGNING_KEY: {e}")))?;
+        let device_secret = signer::session::derive_key(jwt_seed.as_bytes(), "device-cookie");
 
         let admin = match environment {
             Environment::Development => {
@@ -190,9 +220,7 @@ impl Config {
                     signer: Box::new(signer),
                 }
             }
-            Some("edge") => PlaybackMode::Edge {
-                secret: require("EDGE_TOKEN_SECRET")?.into_bytes().into(),
-            },
+            Some("edge") => PlaybackMode::Edge,
             Some(other) => {
                 return Err(Error::Config(format!(
                     "PLAYBACK_MODE must be s3, cloudfront or edge, got `{other}`"
@@ -223,7 +251,20 @@ impl Config {
             incoming_bucket: bucket("INCOMING_BUCKET", "incoming")?,
             media_bucket: bucket("MEDIA_BUCKET", "media")?,
             jwt,
-            jwt_ttl: Duration::from_secs(number("JWT_TTL_SECONDS", 3600, 1..=30 * 24 * 3600)?),
+            // Access tokens are checked with no database call, so they live minutes; the
+            // refresh token, checked on every renewal, carries the session.
+            jwt_ttl: Duration::from_secs(number("JWT_TTL_SECONDS", 600, 60..=3600)?),
+            refresh_ttl: Duration::from_secs(number(
+                "REFRESH_TTL_SECONDS",
+                30 * 24 * 3600,
+                3600..=90 * 24 * 3600,
+            )?),
+            device_secret: device_secret.to_vec().into(),
+            quota: Quota {
+                bytes: number("QUOTA_BYTES", 100 * 1024 * MIB, 1..=u64::MAX >> 11)?,
+                videos: number("QUOTA_VIDEOS", 1000, 1..=1_000_000)?,
+                uploads: number("QUOTA_UPLOADS", 20, 1..=10_000)?,
+            },
             admin,
             webhook_secret: require("WEBHOOK_SECRET")?.into_bytes().into(),
             webhook_secret_previous: get("WEBHOOK_SECRET_PREVIOUS").map(|v| v.into_bytes().into()),
@@ -236,13 +277,62 @@ impl Config {
                 })
                 .unwrap_or_default(),
             playback,
-            playback_url_ttl: url_ttl("PLAYBACK_URL_TTL_SECONDS")?,
+            playback_token_secret: require("EDGE_TOKEN_SECRET")?.into_bytes().into(),
+            // Minutes: players ask for fresh URLs before these expire. At most a day, so a
+            // URL's signing window (up to a quarter more) stays within S3's 7 days.
+            playback_url_ttl: Duration::from_secs(number(
+                "PLAYBACK_URL_TTL_SECONDS",
+                600,
+                1..=24 * 3600,
+            )?),
             upload_url_ttl: url_ttl("UPLOAD_URL_TTL_SECONDS")?,
             single_put_max_bytes,
             max_upload_bytes,
             bench_routes,
         })
     }
+}
+
+/// The audience (`aud`) of every access token: this API.
+pub const JWT_AUDIENCE: &str = "edgevid-api";
+
+/// Secrets shorter than this are refused in production.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The secrets we choose (the others come from AWS) and the public development values of
+/// every secret, from `.dev.vars.example`.
+const CHOSEN_SECRETS: [&str; 3] = [
+    "WEBHOOK_SECRET",
+    "WEBHOOK_SECRET_PREVIOUS",
+    "EDGE_TOKEN_SECRET",
+];
+const DEV_VARS: &str = include_str!("../../.dev.vars.example");
+
+/// Production refuses a secret that is a published development value, and a secret of ours
+/// under [`MIN_SECRET_BYTES`].
+fn refuse_weak_secrets(get: &impl Fn(&str) -> Option<String>) -> Result<()> {
+    for line in DEV_VARS
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+    {
+        let Some((name, dev_value)) = line.split_once('=') else {
+            continue;
+        };
+        if !dev_value.trim().is_empty() && get(name.trim()).as_deref() == Some(dev_value.trim()) {
+            return Err(Error::Config(format!(
+                "{} is the public development value; production needs its own",
+                name.trim()
+            )));
+        }
+    }
+    for name in CHOSEN_SECRETS {
+        if get(name).is_some_and(|value| value.len() < MIN_SECRET_BYTES) {
+            return Err(Error::Config(format!(
+                "{name} must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn missing(name: &str) -> Error {

@@ -54,9 +54,11 @@ impl<P: Platform> App<P> {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let is_media = request.uri().path().starts_with("/media/");
+        let mut failed = false;
         let mut reply = match self.respond(&request).await {
             Ok(reply) => reply,
             Err(error) => {
+                failed = true;
                 if error.is_server_side() {
                     // A media path carries a playback token: never log it.
                     let path = if is_media {
@@ -79,7 +81,8 @@ impl<P: Platform> App<P> {
             bytes.clear();
         }
         let production = self.config.environment == crate::config::Environment::Production;
-        respond::add_security_headers(reply.headers_mut(), production, is_media);
+        // Media answers say how long they may be kept; failures are never kept.
+        respond::add_security_headers(reply.headers_mut(), production, is_media && !failed);
         if !self.config.allowed_origins.is_empty() {
             // Answers differ by Origin: caches must keep them apart.
             reply
@@ -93,7 +96,9 @@ impl<P: Platform> App<P> {
             }
             headers.insert(
                 header::ACCESS_CONTROL_EXPOSE_HEADERS,
-                HeaderValue::from_static("Retry-After, Content-Range, Content-Length, ETag"),
+                HeaderValue::from_static(
+                    "Retry-After, Content-Range, Content-Length, ETag, X-D1-Bookmark",
+                ),
             );
         }
         reply
@@ -146,19 +151,26 @@ impl<P: Platform> App<P> {
                 Ok(reply)
             }
             Endpoint::SignIn => auth::sign_in(self, &ctx).await,
+            Endpoint::Refresh => auth::refresh(self, &ctx).await,
+            Endpoint::Logout => auth::logout(self, &ctx).await,
+            Endpoint::ChangePassword => auth::change_own_password(self, &ctx, &caller()?).await,
             Endpoint::JobEvent => internal::job_event(self, &ctx).await,
             Endpoint::Claim => internal::claim(self, &ctx).await,
             Endpoint::Bench => bench::run(self, &ctx),
-            Endpoint::Media { token, key } => playback::media(self, &ctx, &token, &key),
+            Endpoint::Media { token, key } => playback::media(self, &ctx, &token, &key).await,
             Endpoint::CreateUser => auth::create_user(self, &ctx, &caller()?).await,
+            Endpoint::ListUsers => auth::list_users(self, &ctx, &caller()?).await,
+            Endpoint::ChangeUser(id) => auth::change_user(self, &ctx, &caller()?, &id).await,
+            Endpoint::DeleteUser(id) => auth::delete_user(self, &ctx, &caller()?, &id).await,
+            Endpoint::ResetPassword(id) => auth::reset_password(self, &ctx, &caller()?, &id).await,
             Endpoint::ListVideos => library::list(self, &ctx, &caller()?).await,
-            Endpoint::GetVideo(id) => Ok(library::get(&visible(id).await?)),
+            Endpoint::GetVideo(id) => Ok(library::get(self, &ctx, &visible(id).await?)),
             Endpoint::DeleteVideo(id) => library::delete(self, &ctx, &id, &caller()?).await,
             Endpoint::CreateVideo => uploads::create(self, &ctx, &caller()?).await,
             Endpoint::SignParts(id) => uploads::sign_parts(self, &ctx, &owned(id).await?),
             Endpoint::ListParts(id) => uploads::list_parts(self, &ctx, &owned(id).await?).await,
-            Endpoint::CompleteUpload(id) => uploads::complete(self, &ctx, owned(id).await?).await,
-            Endpoint::AbortUpload(id) => uploads::abort(self, &ctx, &owned(id).await?).await,
+            Endpoint::CompleteUpload(id) => uploads::complete(self, &ctx, &id, &caller()?).await,
+            Endpoint::AbortUpload(id) => uploads::abort(self, &ctx, &id, &caller()?).await,
             Endpoint::Playback(id) => playback::playback(self, &ctx, &visible(id).await?),
         }
     }
@@ -188,7 +200,7 @@ impl<P: Platform> App<P> {
                 headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, allow);
                 headers.insert(
                     header::ACCESS_CONTROL_ALLOW_HEADERS,
-                    HeaderValue::from_static("Authorization, Content-Type, Range"),
+                    HeaderValue::from_static("Authorization, Content-Type, Range, X-D1-Bookmark"),
                 );
                 headers.insert(
                     header::ACCESS_CONTROL_MAX_AGE,

@@ -47,7 +47,11 @@ error_codes! {
     TokenExpired => "token_expired", UNAUTHORIZED;
     InvalidSignature => "invalid_signature", UNAUTHORIZED;
     SignatureExpired => "signature_expired", UNAUTHORIZED;
+    InvalidRefreshToken => "invalid_refresh_token", UNAUTHORIZED;
+    RefreshTokenReused => "refresh_token_reused", UNAUTHORIZED;
     Forbidden => "forbidden", FORBIDDEN;
+    AccountDisabled => "account_disabled", FORBIDDEN;
+    QuotaExceeded => "quota_exceeded", FORBIDDEN;
     NotFound => "not_found", NOT_FOUND;
     MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED;
     Exists => "exists", CONFLICT;
@@ -55,11 +59,13 @@ error_codes! {
     NotMultipart => "not_multipart", CONFLICT;
     UploadNotFound => "upload_not_found", CONFLICT;
     NotReady => "not_ready", CONFLICT;
+    LastAdmin => "last_admin", CONFLICT;
     PayloadTooLarge => "payload_too_large", PAYLOAD_TOO_LARGE;
     RangeNotSatisfiable => "range_not_satisfiable", RANGE_NOT_SATISFIABLE;
     RateLimited => "rate_limited", TOO_MANY_REQUESTS;
     InternalError => "internal_error", INTERNAL_SERVER_ERROR;
     StorageUnavailable => "storage_unavailable", BAD_GATEWAY;
+    StorageBusy => "storage_busy", SERVICE_UNAVAILABLE;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,9 +77,12 @@ pub enum Error {
         code: ErrorCode,
         message: String,
     },
-    /// Too many failed sign-ins for this email or client.
+    /// Too many attempts (failed sign-ins, new uploads): `what` says of what.
     #[error("rate limited for {retry_after_secs} s")]
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        what: &'static str,
+        retry_after_secs: u64,
+    },
     #[error("method not allowed")]
     MethodNotAllowed { allow: Vec<Method> },
     /// The catalog (D1 or SQLite) failed, or holds a row the model refuses.
@@ -82,6 +91,9 @@ pub enum Error {
     /// Object storage answered unexpectedly or could not be reached.
     #[error("object storage: {0}")]
     Storage(String),
+    /// Object storage is overloaded (503 SlowDown): worth trying again shortly.
+    #[error("object storage busy: {0}")]
+    StorageBusy(String),
     #[error("signing: {0}")]
     Signer(#[from] signer::Error),
     /// A variable or secret is missing or malformed: an operator's mistake.
@@ -136,6 +148,7 @@ impl Error {
             Error::RateLimited { .. } => ErrorCode::RateLimited,
             Error::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             Error::Storage(_) => ErrorCode::StorageUnavailable,
+            Error::StorageBusy(_) => ErrorCode::StorageBusy,
             Error::Database(_) | Error::Signer(_) | Error::Config(_) => ErrorCode::InternalError,
         }
     }
@@ -144,11 +157,13 @@ impl Error {
     pub fn public_message(&self) -> String {
         match self {
             Error::Client { message, .. } => message.clone(),
-            Error::RateLimited { retry_after_secs } => {
-                format!("too many failed sign-ins; try again in {retry_after_secs} s")
-            }
+            Error::RateLimited {
+                what,
+                retry_after_secs,
+            } => format!("too many {what}; try again in {retry_after_secs} s"),
             Error::MethodNotAllowed { .. } => "method not allowed on this resource".into(),
             Error::Storage(_) => "object storage is unavailable; try again".into(),
+            Error::StorageBusy(_) => "object storage is busy; try again in a moment".into(),
             Error::Database(_) | Error::Signer(_) | Error::Config(_) => {
                 "internal error; try again later".into()
             }

@@ -3,25 +3,20 @@
 //! will be, once); `POST /api/internal/jobs` reports a conversion's progress and end.
 
 use crate::app::App;
+use crate::catalog::VideoRow;
 use crate::error::{Error, ErrorCode, Result};
 use crate::ports::Platform;
 use crate::request::Ctx;
 use crate::respond::{self, Reply};
 use http::StatusCode;
 use model::claim::Claim;
-use model::job::{JobEvent, JobUpdate, Parsed};
+use model::job::{Acknowledgement, JobEvent, JobUpdate, Parsed, StreamsUpdate};
 use model::storage::KeyPrefix;
-use serde::Serialize;
+use model::{LadderStatus, VideoStatus};
 use std::time::Duration;
 
 /// How far a signature's time may be from ours.
 pub const SIGNATURE_TOLERANCE: Duration = Duration::from_secs(300);
-
-#[derive(Serialize)]
-struct Applied {
-    /// True when this event id was applied before (a replay changes nothing).
-    duplicate: bool,
-}
 
 /// The body was signed by the origin, with the webhook secret or, during a rotation, the
 /// previous one, within the tolerance.
@@ -61,6 +56,8 @@ fn verify_signature<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<()> {
     })
 }
 
+/// Applies a job event and answers with a [`model::job::Acknowledgement`]: whether it was
+/// a replay, and whether the origin must keep the source.
 pub async fn job_event<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> {
     verify_signature(app, ctx)?;
     let event =
@@ -70,18 +67,22 @@ pub async fn job_event<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply
             Parsed::NoSuchVideo => {
                 return Ok(respond::success(
                     StatusCode::OK,
-                    &Applied { duplicate: false },
+                    &Acknowledgement {
+                        duplicate: false,
+                        source_needed: false,
+                    },
                 ));
             }
         };
     let catalog = app.catalog();
-    let new = catalog.apply_job_event(&event, ctx.now).await?;
-    // A conversion that finished after its video was deleted leaves its output behind:
-    // remove it, so that deleting a video always removes all of it.
-    if new
-        && matches!(event.update, JobUpdate::Ready { .. })
-        && catalog.video(&event.video_id).await?.is_none()
-    {
+    let (new, video) = catalog.apply_job_event(&event, ctx.now).await?;
+    // A conversion that finished after its video was deleted leaves its outputs behind:
+    // remove them, so that deleting a video always removes all of it.
+    let made_outputs = matches!(
+        event.update,
+        JobUpdate::Ready { .. } | JobUpdate::Streams(StreamsUpdate::Ready(_))
+    );
+    if new && made_outputs && video.is_none() {
         app.storage(ctx.now)
             .delete_prefix(
                 &app.config.media_bucket,
@@ -91,8 +92,18 @@ pub async fn job_event<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply
     }
     Ok(respond::success(
         StatusCode::OK,
-        &Applied { duplicate: !new },
+        &Acknowledgement {
+            duplicate: !new,
+            source_needed: video.as_ref().is_some_and(source_needed),
+        },
     ))
+}
+
+/// A video needs its source until it plays and its ladder is done (made or given up on),
+/// and while it failed: it may be converted again.
+fn source_needed(video: &VideoRow) -> bool {
+    video.status != VideoStatus::Ready
+        || !LadderStatus::of(video.status, video.streams_state).is_final()
 }
 
 pub async fn claim<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> {

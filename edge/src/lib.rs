@@ -37,9 +37,9 @@ pub mod uploads;
 async fn fetch(
     request: worker::Request,
     env: worker::Env,
-    _ctx: worker::Context,
+    ctx: worker::Context,
 ) -> worker::Result<worker::Response> {
-    platform::worker::fetch(request, env).await
+    platform::worker::fetch(request, env, ctx).await
 }
 
 #[cfg(target_arch = "wasm32")]

@@ -4,6 +4,7 @@ use crate::api::{Done, VideoBody, VideoView};
 use crate::app::App;
 use crate::catalog::{ListCursor, VideoRow};
 use crate::error::{Error, ErrorCode, Result};
+use crate::playback;
 use crate::ports::Platform;
 use crate::request::{Caller, Ctx};
 use crate::respond::{self, Reply};
@@ -43,27 +44,50 @@ pub async fn owned_video<P: Platform>(
     Ok(video)
 }
 
-pub fn get(video: &VideoRow) -> Reply {
-    respond::success(StatusCode::OK, &VideoBody::of(video))
+pub fn get<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, video: &VideoRow) -> Reply {
+    let poster = playback::poster_url(&app.config, ctx, video);
+    respond::success(
+        StatusCode::OK,
+        &VideoBody {
+            video: VideoView::with_poster(video, poster),
+        },
+    )
 }
 
-/// Deletes every object of the video in both buckets, then the row. Deleting a video that
-/// is already gone succeeds: DELETE is idempotent.
+/// Takes the row, then every object of the video in both buckets (the row comes back if
+/// they cannot go, so no object is left that no row names). Deleting a video that is
+/// already gone succeeds: DELETE is idempotent.
 pub async fn delete<P: Platform>(
     app: &App<P>,
     ctx: &Ctx<'_>,
     id: &VideoId,
     caller: &Caller,
 ) -> Result<Reply> {
-    let Some(video) = app.catalog().video(id).await? else {
-        return Ok(respond::success(StatusCode::OK, &Done {}));
-    };
-    if video.owner != caller.id && !caller.is_admin() {
-        return Err(Error::not_found("video"));
+    let catalog = app.catalog();
+    match catalog
+        .take_video(id, &caller.id, caller.is_admin(), None)
+        .await?
+    {
+        Some(video) => remove_video_objects(app, ctx.now, &video).await?,
+        // Gone already, or someone else's: only a read tells which.
+        None if catalog.video(id).await?.is_some() => return Err(Error::not_found("video")),
+        None => {}
     }
-    remove_objects(app, ctx.now, &video).await?;
-    app.catalog().delete_video(&video.id).await?;
     Ok(respond::success(StatusCode::OK, &Done {}))
+}
+
+/// The objects of a video whose row [`crate::catalog::Catalog::take_video`] took: when they
+/// cannot all go, the row is put back and the failure answered, so a retry finds it.
+pub async fn remove_video_objects<P: Platform>(
+    app: &App<P>,
+    now: Timestamp,
+    video: &VideoRow,
+) -> Result<()> {
+    if let Err(error) = remove_objects(app, now, video).await {
+        app.catalog().restore_video(video).await?;
+        return Err(error);
+    }
+    Ok(())
 }
 
 /// Every object of a video in both buckets, and its multipart upload if one is open.
@@ -133,17 +157,22 @@ pub async fn list<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller) -> 
     Ok(respond::success(
         StatusCode::OK,
         &Page {
-            videos: rows.iter().map(VideoView::from).collect(),
+            videos: rows
+                .iter()
+                .map(|row| VideoView::with_poster(row, playback::poster_url(&app.config, ctx, row)))
+                .collect(),
             next_cursor,
         },
     ))
 }
 
-fn encode_cursor(cursor: &ListCursor) -> String {
+/// The `nextCursor` of a page that ends at `cursor` (public for the fuzz targets).
+pub fn encode_cursor(cursor: &ListCursor) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}:{}", cursor.created_at.unix_ms(), cursor.id))
 }
 
-fn decode_cursor(text: &str) -> Option<ListCursor> {
+/// The position a client's `cursor` names; `None` for text no page ever returned.
+pub fn decode_cursor(text: &str) -> Option<ListCursor> {
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
     let (time, id) = raw.split_once(':')?;
     Some(ListCursor {

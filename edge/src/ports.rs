@@ -98,13 +98,26 @@ pub type Row = serde_json::Map<String, serde_json::Value>;
 /// One SQL statement with its parameters.
 pub type Statement<'a> = (&'a str, Vec<SqlValue>);
 
-/// SQLite semantics (D1 is SQLite): the catalog's SQL is written once for both.
+/// Writes the client does not wait for (clearing sign-in attempts): statements run in one
+/// batch after the answer is sent (Workers' `waitUntil`).
+pub type Deferred = Vec<(String, Vec<SqlValue>)>;
+
+/// What one statement of a batch did: the rows it returned (a `SELECT`, or `RETURNING`)
+/// and how many rows it changed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    pub rows: Vec<Row>,
+    pub changes: u64,
+}
+
+/// SQLite semantics (D1 is SQLite): the catalog's SQL is written once for both. Each call
+/// is one round trip to the database.
 pub trait Database {
     async fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>>;
     /// Runs one statement; returns how many rows it changed.
     async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64>;
-    /// Runs the statements in one transaction; returns each one's changed-row count.
-    async fn batch(&self, statements: Vec<Statement<'_>>) -> Result<Vec<u64>>;
+    /// Runs the statements in one transaction, in one round trip; returns each one's outcome.
+    async fn batch(&self, statements: Vec<Statement<'_>>) -> Result<Vec<Outcome>>;
 }
 
 /// Sends HTTP requests: the edge's own signed S3 calls, and reads it relays to a player.
@@ -120,6 +133,30 @@ pub trait HttpClient {
     async fn open(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Self::Stream>>;
 }
 
+/// The rate limits the platform keeps (in production the Workers Rate Limiting binding of the
+/// same name in wrangler.toml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Limiter {
+    /// Creating videos (each signs an upload), per user.
+    Uploads,
+}
+
+impl Limiter {
+    /// Its binding's name.
+    pub fn binding(self) -> &'static str {
+        match self {
+            Limiter::Uploads => "UPLOAD_LIMITER",
+        }
+    }
+
+    /// The period the binding counts over, for `Retry-After`.
+    pub fn period(self) -> std::time::Duration {
+        match self {
+            Limiter::Uploads => std::time::Duration::from_secs(60),
+        }
+    }
+}
+
 /// Everything else the core takes from its platform.
 pub trait Platform {
     type Db: Database;
@@ -133,4 +170,8 @@ pub trait Platform {
     fn fill_random(&self, buf: &mut [u8]);
     /// One line for the operator's log (server-side failures; never secrets).
     fn log(&self, line: &str);
+    /// Counts one call under `key`; false when it is over `limiter`'s limit.
+    async fn within_limit(&self, limiter: Limiter, key: &str) -> Result<bool>;
+    /// Runs `statements` after the answer is sent; a failure is logged, not answered.
+    fn after_response(&self, statements: Deferred);
 }

@@ -41,6 +41,37 @@ impl Ctx<'_> {
         serde_json::from_slice(body).map_err(|e| Error::invalid(format!("invalid JSON body: {e}")))
     }
 
+    /// The cookie `name`, if the request carries it.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.request
+            .headers()
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|header| header.split(';'))
+            .find_map(|pair| {
+                let (key, value) = pair.trim().split_once('=')?;
+                (key == name).then_some(value)
+            })
+    }
+
+    /// The JSON body as `T`, or `T::default()` when there is none.
+    pub fn json_or_default<T: DeserializeOwned + Default>(&self) -> Result<T> {
+        if self.request.body().iter().all(u8::is_ascii_whitespace) {
+            Ok(T::default())
+        } else {
+            self.json()
+        }
+    }
+
+    /// The client's address as Cloudflare saw it (`CF-Connecting-IP`, which Cloudflare
+    /// sets and a client cannot); None outside Cloudflare.
+    pub fn client_address(&self) -> Option<&str> {
+        self.header("cf-connecting-ip")
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+    }
+
     /// `scheme://host` this request came in on (the Worker sees absolute URLs).
     pub fn public_origin(&self) -> String {
         let uri = self.request.uri();

@@ -57,8 +57,13 @@ pub fn failure(error: &Error) -> Reply {
     let mut reply = json(error.status(), false, &body);
     let headers = reply.headers_mut();
     match error {
-        Error::RateLimited { retry_after_secs } => {
+        Error::RateLimited {
+            retry_after_secs, ..
+        } => {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        Error::StorageBusy(_) => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         Error::MethodNotAllowed { allow } => {
             let allow = allow
@@ -88,6 +93,19 @@ pub fn bytes(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> R
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     reply
+}
+
+/// A cookie only our API reads: never visible to scripts (`HttpOnly`), only over HTTPS
+/// (`Secure`; browsers also allow it on loopback), never sent from another site
+/// (`SameSite=Strict`), and only to `/api/auth`. `max_age` 0 deletes it.
+pub fn set_cookie(reply: &mut Reply, name: &str, value: &str, max_age: std::time::Duration) {
+    let cookie = format!(
+        "{name}={value}; Max-Age={}; Path=/api/auth; HttpOnly; Secure; SameSite=Strict",
+        max_age.as_secs()
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        reply.headers_mut().append(header::SET_COOKIE, value);
+    }
 }
 
 /// Headers on every response: no sniffing, no framing, no referrer leaks, no caching of

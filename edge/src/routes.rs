@@ -4,12 +4,15 @@
 
 use crate::error::{Error, Result};
 use http::Method;
-use model::{ObjectKey, VideoId};
+use model::{ObjectKey, UserId, VideoId};
 
 /// A request the router understood, with typed parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     SignIn,
+    Refresh,
+    Logout,
+    ChangePassword,
     Health,
     OpenApi,
     ListVideos,
@@ -22,6 +25,10 @@ pub enum Endpoint {
     AbortUpload(VideoId),
     Playback(VideoId),
     CreateUser,
+    ListUsers,
+    ChangeUser(UserId),
+    DeleteUser(UserId),
+    ResetPassword(UserId),
     JobEvent,
     /// The origin asks whether to convert an upload.
     Claim,
@@ -45,6 +52,11 @@ impl Params {
     /// The `{id}` of a video route: an id no video can have is simply not found.
     fn video(&self) -> Result<VideoId> {
         VideoId::parse(self.text(0)).map_err(|_| Error::not_found("video"))
+    }
+
+    /// The `{id}` of a user route.
+    fn user(&self) -> Result<UserId> {
+        UserId::parse(self.text(0)).map_err(|_| Error::not_found("user"))
     }
 }
 
@@ -76,6 +88,11 @@ fn media(params: &Params) -> Result<Endpoint> {
 
 pub const ROUTES: &[Route] = &[
     route(Method::POST, "/api/auth", |_| Ok(Endpoint::SignIn)),
+    route(Method::POST, "/api/auth/refresh", |_| Ok(Endpoint::Refresh)),
+    route(Method::POST, "/api/auth/logout", |_| Ok(Endpoint::Logout)),
+    route(Method::POST, "/api/auth/password", |_| {
+        Ok(Endpoint::ChangePassword)
+    }),
     route(Method::GET, "/api/health", |_| Ok(Endpoint::Health)),
     route(Method::GET, "/api/openapi.yaml", |_| Ok(Endpoint::OpenApi)),
     route(Method::GET, "/api/videos", |_| Ok(Endpoint::ListVideos)),
@@ -102,6 +119,16 @@ pub const ROUTES: &[Route] = &[
         p.video().map(Endpoint::Playback)
     }),
     route(Method::POST, "/api/users", |_| Ok(Endpoint::CreateUser)),
+    route(Method::GET, "/api/users", |_| Ok(Endpoint::ListUsers)),
+    route(Method::PATCH, "/api/users/{id}", |p| {
+        p.user().map(Endpoint::ChangeUser)
+    }),
+    route(Method::DELETE, "/api/users/{id}", |p| {
+        p.user().map(Endpoint::DeleteUser)
+    }),
+    route(Method::POST, "/api/users/{id}/password", |p| {
+        p.user().map(Endpoint::ResetPassword)
+    }),
     route(Method::POST, "/api/internal/jobs", |_| {
         Ok(Endpoint::JobEvent)
     }),
@@ -254,7 +281,7 @@ mod tests {
             Endpoint::Health
         );
         assert!(matches!(
-            find(&Method::HEAD, "/api/users"),
+            find(&Method::HEAD, "/api/auth"),
             Err(Error::MethodNotAllowed { allow }) if allow == [Method::POST]
         ));
     }

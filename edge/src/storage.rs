@@ -23,8 +23,31 @@ pub struct Storage<'a, H> {
 
 impl<H: HttpClient> Storage<'_, H> {
     /// Signs and sends; a 2xx comes back as its body, anything else as a `Refusal`.
-    /// Only an unreachable store is an `Err`.
+    /// Only an unreachable store is an `Err`. A request that is safe to repeat is sent once
+    /// more when the store could not be reached or failed (5xx): S3 asks clients to retry
+    /// those, and most pass the second time.
     async fn call(
+        &self,
+        request: &S3Request<'_>,
+        body: Vec<u8>,
+    ) -> Result<std::result::Result<http::Response<Vec<u8>>, Refusal>> {
+        let attempts = if request.retry_safe() { 2 } else { 1 };
+        let mut outcome = Err(Error::Storage("not sent".into()));
+        for _ in 0..attempts {
+            outcome = self.call_once(request, body.clone()).await;
+            let transient = match &outcome {
+                Ok(Err(refusal)) => refusal.status >= 500,
+                Ok(Ok(_)) => false,
+                Err(error) => matches!(error, Error::Storage(_)),
+            };
+            if !transient {
+                break;
+            }
+        }
+        outcome
+    }
+
+    async fn call_once(
         &self,
         request: &S3Request<'_>,
         body: Vec<u8>,
@@ -128,6 +151,7 @@ impl<H: HttpClient> Storage<'_, H> {
             bucket,
             key,
             upload_id,
+            create_only: true,
         };
         let body = xml::complete_multipart_upload_body(parts);
         Ok(self.call(&request, body).await?.map(|_| ()))
@@ -168,6 +192,26 @@ impl<H: HttpClient> Storage<'_, H> {
         }
     }
 
+    /// The whole object (playlists, storyboards: small text files), or None when there is
+    /// no such object.
+    pub async fn get_object(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+    ) -> Result<Option<Vec<u8>>> {
+        let request = S3Request::GetObject {
+            bucket,
+            key,
+            response_content_disposition: None,
+            range: None,
+        };
+        match self.call(&request, Vec::new()).await? {
+            Ok(response) => Ok(Some(response.into_body())),
+            Err(refusal) if refusal.status == 404 => Ok(None),
+            Err(refusal) => Err(storage_error("GetObject", &refusal)),
+        }
+    }
+
     pub async fn delete_object(&self, bucket: &BucketName, key: &ObjectKey) -> Result<()> {
         let request = S3Request::DeleteObject { bucket, key };
         match self.call(&request, Vec::new()).await? {
@@ -177,48 +221,56 @@ impl<H: HttpClient> Storage<'_, H> {
         }
     }
 
-    /// Deletes every object under `prefix` (ListObjectsV2 pages, DeleteObjects batches).
+    /// Deletes every object under `prefix` for good: every version and delete marker in a
+    /// versioned bucket (the media bucket keeps noncurrent versions for restores, and a
+    /// deleted video must not linger there), each object in an unversioned one.
+    /// ListObjectVersions pages, DeleteObjects batches.
     pub async fn delete_prefix(&self, bucket: &BucketName, prefix: &KeyPrefix) -> Result<()> {
-        let mut token: Option<String> = None;
+        let mut markers: (Option<String>, Option<String>) = (None, None);
         loop {
-            let request = S3Request::ListObjectsV2 {
+            let request = S3Request::ListObjectVersions {
                 bucket,
                 prefix: Some(prefix.as_str()),
-                continuation_token: token.as_deref(),
+                key_marker: markers.0.as_deref(),
+                version_id_marker: markers.1.as_deref(),
                 max_keys: Some(1000),
             };
-            let body = self.expect("ListObjectsV2", &request, Vec::new()).await?;
-            let page = xml::parse_list_objects_v2(&body)
-                .map_err(|e| Error::Storage(format!("ListObjectsV2 answer: {e}")))?;
-            let keys: Vec<ObjectKey> = page.objects.into_iter().map(|o| o.key).collect();
-            if !keys.is_empty() {
+            let body = self
+                .expect("ListObjectVersions", &request, Vec::new())
+                .await?;
+            let page = xml::parse_list_object_versions(&body)
+                .map_err(|e| Error::Storage(format!("ListObjectVersions answer: {e}")))?;
+            if !page.versions.is_empty() {
                 let request = S3Request::DeleteObjects { bucket };
-                let body = xml::delete_objects_body(&keys, true)?;
+                let body = xml::delete_objects_body(&page.versions, true)?;
                 let answer = self.expect("DeleteObjects", &request, body).await?;
                 let outcome = xml::parse_delete_objects(&answer)
                     .map_err(|e| Error::Storage(format!("DeleteObjects answer: {e}")))?;
                 if let Some(failed) = outcome.errors.first() {
                     return Err(Error::Storage(format!(
-                        "DeleteObjects refused {} keys, first: {} ({})",
+                        "DeleteObjects refused {} objects, first: {} ({})",
                         outcome.errors.len(),
                         failed.code,
                         failed.message
                     )));
                 }
             }
-            match (page.is_truncated, page.next_continuation_token) {
-                (true, Some(next)) => token = Some(next),
-                _ => return Ok(()),
+            if !page.is_truncated {
+                return Ok(());
             }
+            markers = (page.next_key_marker, page.next_version_id_marker);
         }
     }
 }
 
 /// A refusal from a call that had to succeed. Only S3's code and status are kept: its
-/// message can echo request details.
+/// message can echo request details. A store that says it is overloaded (503, `SlowDown`)
+/// is answered as busy (503, try again shortly); any other failure as unavailable (502).
 pub fn storage_error(operation: &str, refusal: &Refusal) -> Error {
-    Error::Storage(format!(
-        "{operation}: HTTP {} {}",
-        refusal.status, refusal.code
-    ))
+    let detail = format!("{operation}: HTTP {} {}", refusal.status, refusal.code);
+    if refusal.status == 503 || refusal.code == "SlowDown" {
+        Error::StorageBusy(detail)
+    } else {
+        Error::Storage(detail)
+    }
 }

@@ -1,7 +1,8 @@
 //! Scheduled housekeeping (a Cron Trigger in the Worker): videos whose upload was started
 //! and abandoned leave the catalog, and their objects leave the buckets (the buckets'
 //! lifecycle rules are the backstop for anything a sweep could not remove); conversions that
-//! stopped reporting end `failed` instead of `processing` forever.
+//! stopped reporting end `failed` instead of `processing` forever; expired refresh tokens are
+//! forgotten.
 
 use crate::app::App;
 use crate::error::Result;
@@ -35,6 +36,10 @@ pub async fn run_scheduled<P: Platform>(app: &App<P>, now: Timestamp) {
         (
             "stalled conversions failed",
             stalled_conversions(app, now).await,
+        ),
+        (
+            "expired refresh tokens forgotten",
+            app.catalog().prune_sessions(now).await,
         ),
     ];
     for (what, outcome) in outcomes {

@@ -11,9 +11,13 @@ fn base() -> HashMap<String, String> {
         ("S3_SECRET_ACCESS_KEY", "secret"),
         (
             "JWT_SIGNING_KEY",
-            "K7soNXAvUHVRyBiAl/ukGcJWe2dy8AcrKDcbrCEKGuI=",
+            "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=",
         ),
-        ("WEBHOOK_SECRET", "webhook"),
+        ("WEBHOOK_SECRET", "webhook-secret-of-at-least-32-bytes"),
+        (
+            "EDGE_TOKEN_SECRET",
+            "edge-token-secret-of-at-least-32-bytes",
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -64,12 +68,55 @@ fn every_required_secret_is_named_when_missing() {
         "S3_SECRET_ACCESS_KEY",
         "JWT_SIGNING_KEY",
         "WEBHOOK_SECRET",
+        "EDGE_TOKEN_SECRET",
     ] {
         let mut settings = base();
         settings.remove(name);
         let error = parse(&settings).unwrap_err();
         assert!(error.contains(name), "{name}: {error}");
     }
+}
+
+#[test]
+fn production_refuses_short_and_published_secrets() {
+    for (name, value) in [
+        ("WEBHOOK_SECRET", "short"),
+        ("EDGE_TOKEN_SECRET", "31-bytes-is-one-too-few-for-it"),
+        ("WEBHOOK_SECRET_PREVIOUS", "short"),
+        // The values `.dev.vars.example` publishes.
+        (
+            "JWT_SIGNING_KEY",
+            "K7soNXAvUHVRyBiAl/ukGcJWe2dy8AcrKDcbrCEKGuI=",
+        ),
+        ("S3_SECRET_ACCESS_KEY", "edgevid-dev-secret-key"),
+        ("EDGE_TOKEN_SECRET", "edgevid-dev-edge-token-secret"),
+    ] {
+        let error = with(&[(name, value)])
+            .err()
+            .unwrap_or_else(|| panic!("production accepted {name}={value}"));
+        assert!(error.contains(name), "{name}: {error}");
+    }
+    // Development keeps its published values.
+    let dev = with(&[
+        ("ENVIRONMENT", "development"),
+        ("WEBHOOK_SECRET", "short"),
+        (
+            "JWT_SIGNING_KEY",
+            "K7soNXAvUHVRyBiAl/ukGcJWe2dy8AcrKDcbrCEKGuI=",
+        ),
+    ]);
+    assert!(dev.is_ok(), "{dev:?}");
+}
+
+#[test]
+fn sessions_and_quotas_have_defaults() {
+    let config = parse(&base()).unwrap();
+    assert_eq!(config.jwt_ttl.as_secs(), 600);
+    assert_eq!(config.refresh_ttl.as_secs(), 30 * 24 * 3600);
+    assert_eq!(config.playback_url_ttl.as_secs(), 600);
+    assert_eq!((config.quota.videos, config.quota.uploads), (1000, 20));
+    let config = with(&[("QUOTA_BYTES", "1048576"), ("QUOTA_VIDEOS", "3")]).unwrap();
+    assert_eq!((config.quota.bytes, config.quota.videos), (1_048_576, 3));
 }
 
 #[test]
@@ -80,7 +127,10 @@ fn malformed_and_out_of_range_values_are_refused() {
         ("PLAYBACK_MODE", "ftp"),
         ("JWT_SIGNING_KEY", "not base64"),
         ("JWT_TTL_SECONDS", "0"),
-        ("JWT_TTL_SECONDS", "9999999999"),
+        ("JWT_TTL_SECONDS", "3601"),
+        ("REFRESH_TTL_SECONDS", "60"),
+        ("PLAYBACK_URL_TTL_SECONDS", "86401"),
+        ("QUOTA_VIDEOS", "0"),
         ("UPLOAD_URL_TTL_SECONDS", "604801"),
         ("PLAYBACK_URL_TTL_SECONDS", "abc"),
         ("MAX_UPLOAD_BYTES", "5497558138881"),
@@ -111,15 +161,22 @@ fn production_admin_needs_both_email_and_hash() {
 
 #[test]
 fn each_playback_mode_needs_its_own_secrets() {
-    let error = with(&[("PLAYBACK_MODE", "edge")]).unwrap_err();
-    assert!(error.contains("EDGE_TOKEN_SECRET"), "{error}");
+    // Playlists come from the Worker in every mode: the token secret is always needed.
+    for mode in ["s3", "edge", "cloudfront"] {
+        let mut settings = base();
+        settings.remove("EDGE_TOKEN_SECRET");
+        settings.insert("PLAYBACK_MODE".into(), mode.into());
+        let error = parse(&settings).unwrap_err();
+        assert!(
+            error.contains("EDGE_TOKEN_SECRET") || error.contains("CLOUDFRONT_"),
+            "{error}"
+        );
+    }
     let error = with(&[("PLAYBACK_MODE", "cloudfront")]).unwrap_err();
     assert!(error.contains("CLOUDFRONT_"), "{error}");
     assert!(matches!(
-        with(&[("PLAYBACK_MODE", "edge"), ("EDGE_TOKEN_SECRET", "s")])
-            .unwrap()
-            .playback,
-        PlaybackMode::Edge { .. }
+        with(&[("PLAYBACK_MODE", "edge")]).unwrap().playback,
+        PlaybackMode::Edge
     ));
 }
 

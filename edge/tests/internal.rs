@@ -117,6 +117,118 @@ async fn progress_then_ready_and_replays_are_no_ops() {
 }
 
 #[tokio::test]
+async fn a_ladder_after_the_mp4_and_when_the_source_may_go() {
+    let app = TestApp::new();
+    let token = app.admin().await;
+    let id = app.uploaded_video(&token, vec![1; 10]).await;
+    let ack = |answer: common::Answer| {
+        let body = answer.expect(StatusCode::OK).json();
+        (
+            body["duplicate"].as_bool().unwrap(),
+            body["sourceNeeded"].as_bool().unwrap(),
+        )
+    };
+    let streams = |video: &Value| video["streams"].clone();
+    assert_eq!(
+        streams(&video_of(&app, &token, &id).await),
+        json!({"mp4": false, "hls": false, "ladder": "pending", "ladderProgress": null, "ladderError": null})
+    );
+    let progress = json!({ "eventId": "p", "videoId": id, "status": "processing", "progress": 5 });
+    assert_eq!(ack(app.job_event(&progress).await), (false, true));
+
+    // A copied MP4 plays at once; its ladder is still to come, so the source stays.
+    let ready = json!({ "eventId": "copied", "videoId": id, "status": "ready",
+        "outputKey": format!("videos/{id}/video.mp4") });
+    assert_eq!(ack(app.job_event(&ready).await), (false, true));
+    let video = video_of(&app, &token, &id).await;
+    assert_eq!(video["status"], "ready");
+    assert_eq!(
+        streams(&video),
+        json!({"mp4": true, "hls": false, "ladder": "processing", "ladderProgress": null, "ladderError": null})
+    );
+    assert_eq!(video["posterUrl"], Value::Null);
+
+    let ladder = |event_id: &str, state: &str, progress: Option<u8>| json!({ "eventId": event_id, "videoId": id, "status": "streams", "streams": state, "progress": progress });
+    assert_eq!(
+        ack(app.job_event(&ladder("l60", "processing", Some(60))).await),
+        (false, true)
+    );
+    app.job_event(&ladder("l30", "processing", Some(30))).await;
+    assert_eq!(
+        streams(&video_of(&app, &token, &id).await)["ladderProgress"],
+        60
+    );
+
+    let made = json!({ "eventId": "ladder-ready", "videoId": id, "status": "streams", "streams": "ready",
+        "hlsKey": format!("videos/{id}/hls/index.m3u8"), "posterKey": format!("videos/{id}/poster.jpg") });
+    assert_eq!(
+        ack(app.job_event(&made).await),
+        (false, false),
+        "now the source may go"
+    );
+    assert_eq!(ack(app.job_event(&made).await), (true, false));
+    let video = video_of(&app, &token, &id).await;
+    assert_eq!(
+        streams(&video),
+        json!({"mp4": true, "hls": true, "ladder": "ready", "ladderProgress": 100, "ladderError": null})
+    );
+    assert!(video["posterUrl"].as_str().unwrap().contains("/poster.jpg"));
+    // A late failure or progress of the ladder changes nothing.
+    let late_failure = json!({ "eventId": "late", "videoId": id, "status": "streams", "streams": "failed",
+        "error": { "code": "mediaconvert_1010", "message": "late" } });
+    app.job_event(&late_failure).await.expect(StatusCode::OK);
+    app.job_event(&ladder("l90", "processing", Some(90))).await;
+    assert_eq!(
+        streams(&video_of(&app, &token, &id).await)["ladder"],
+        "ready"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_ladder_leaves_the_mp4_playing_and_the_source_free_to_go() {
+    let app = TestApp::new();
+    let token = app.admin().await;
+    let id = app.uploaded_video(&token, vec![1; 10]).await;
+    app.finish_conversion(&id, b"mp4").await;
+    let failed = json!({ "eventId": "lf", "videoId": id, "status": "streams", "streams": "failed",
+        "error": { "code": "mediaconvert_1030", "message": "no frames" } });
+    let answer = app.job_event(&failed).await.expect(StatusCode::OK).json();
+    assert_eq!(answer["sourceNeeded"], false);
+    let video = video_of(&app, &token, &id).await;
+    assert_eq!(video["status"], "ready");
+    assert_eq!(video["streams"]["ladder"], "failed");
+    assert_eq!(
+        video["streams"]["ladderError"],
+        "mediaconvert_1030: no frames"
+    );
+    app.call(
+        Method::GET,
+        &format!("/api/videos/{id}/playback"),
+        Some(&token),
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+
+    // A failed conversion keeps its source (it may be converted again); a deleted video
+    // needs none.
+    let other = app.uploaded_video(&token, vec![2; 10]).await;
+    let failed = json!({ "eventId": "vf", "videoId": other, "status": "failed",
+        "error": { "code": "invalid_data", "message": "no" } });
+    assert_eq!(app.job_event(&failed).await.json()["sourceNeeded"], true);
+    app.call(
+        Method::DELETE,
+        &format!("/api/videos/{other}"),
+        Some(&token),
+        None,
+    )
+    .await
+    .expect(StatusCode::OK);
+    let again = json!({ "eventId": "vf2", "videoId": other, "status": "processing" });
+    assert_eq!(app.job_event(&again).await.json()["sourceNeeded"], false);
+}
+
+#[tokio::test]
 async fn failed_keeps_the_reason() {
     let app = TestApp::new();
     let token = app.admin().await;

@@ -286,6 +286,30 @@ async fn every_answer_matches_the_documented_schema() {
     app.call(Method::GET, &playback, Some(&admin), None)
         .await
         .expect(StatusCode::OK);
+    // With a ladder: the playlists and the poster's redirect (s3 mode).
+    let laddered = app.uploaded_video(&admin, vec![8; 10]).await;
+    app.finish_ladder(&laddered).await;
+    let urls = app
+        .call(
+            Method::GET,
+            &format!("/api/videos/{laddered}/playback"),
+            Some(&admin),
+            None,
+        )
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    for (name, status) in [
+        ("hls", StatusCode::OK),
+        ("storyboard", StatusCode::OK),
+        ("poster", StatusCode::FOUND),
+    ] {
+        let url = urls[name].as_str().unwrap();
+        let path = url.strip_prefix(common::BASE).unwrap();
+        app.request(Method::GET, path, &[], Vec::new())
+            .await
+            .expect(status);
+    }
     app.call(Method::GET, "/api/videos?limit=1", Some(&admin), None)
         .await
         .expect(StatusCode::OK);
@@ -351,6 +375,146 @@ async fn media_answers_match_the_documented_schema() {
     app.request(Method::GET, &forged, &[], Vec::new())
         .await
         .expect(StatusCode::FORBIDDEN);
+    let problems = check_against_document(&app.exchanges.borrow());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Sessions and accounts, answered well and badly, checked against the document.
+#[tokio::test]
+async fn account_answers_match_the_documented_schema() {
+    let app = TestApp::with(|s| {
+        s.insert("QUOTA_VIDEOS".into(), "1".into());
+    });
+    let admin = app.admin().await;
+    let signed_in = app
+        .call(
+            Method::POST,
+            "/api/auth",
+            None,
+            Some(
+                json!({"email": "admin@localhost", "password": "admin", "refreshDelivery": "body"}),
+            ),
+        )
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    let refresh_token = signed_in["refreshToken"].as_str().unwrap();
+    let renewed = app
+        .call(
+            Method::POST,
+            "/api/auth/refresh",
+            None,
+            Some(json!({"refreshToken": refresh_token})),
+        )
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    app.call(
+        Method::POST,
+        "/api/auth/refresh",
+        None,
+        Some(json!({"refreshToken": refresh_token})),
+    )
+    .await
+    .expect(StatusCode::UNAUTHORIZED);
+    app.call(
+        Method::POST,
+        "/api/auth/logout",
+        None,
+        Some(json!({"refreshToken": renewed["refreshToken"]})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let created = app
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(&admin),
+            Some(json!({"email": "walk@example.com", "password": "member-password"})),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .json();
+    let id = created["user"]["id"].as_str().unwrap();
+    app.call(Method::GET, "/api/users?limit=1", Some(&admin), None)
+        .await
+        .expect(StatusCode::OK);
+    app.call(Method::GET, "/api/users?cursor=%20", Some(&admin), None)
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    let user = format!("/api/users/{id}");
+    app.call(
+        Method::PATCH,
+        &user,
+        Some(&admin),
+        Some(json!({"quota": {"videos": 2, "bytes": null}})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    app.call(
+        Method::PATCH,
+        &user,
+        Some(&admin),
+        Some(json!({"colour": "red"})),
+    )
+    .await
+    .expect(StatusCode::BAD_REQUEST);
+    app.call(
+        Method::POST,
+        &format!("{user}/password"),
+        Some(&admin),
+        Some(json!({"password": "reset-password"})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let member = app.sign_in("walk@example.com", "reset-password").await;
+    app.call(
+        Method::POST,
+        "/api/auth/password",
+        Some(&member),
+        Some(json!({"currentPassword": "reset-password", "newPassword": "own-password"})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    app.call(Method::GET, "/api/users", Some(&member), None)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    let admin_id = app
+        .call(Method::GET, "/api/users", Some(&admin), None)
+        .await
+        .json()["users"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.call(
+        Method::PATCH,
+        &format!("/api/users/{admin_id}"),
+        Some(&admin),
+        Some(json!({"disabled": true})),
+    )
+    .await
+    .expect(StatusCode::CONFLICT);
+    // Quotas: the admin may hold one video.
+    app.create_video(&admin, "a.mp4", 10).await;
+    app.call(
+        Method::POST,
+        "/api/videos",
+        Some(&admin),
+        Some(json!({"fileName": "b.mp4", "fileSize": 10, "fileType": "video/mp4"})),
+    )
+    .await
+    .expect(StatusCode::FORBIDDEN);
+    app.call(Method::DELETE, &user, Some(&admin), None)
+        .await
+        .expect(StatusCode::OK);
+    app.call(
+        Method::PATCH,
+        &user,
+        Some(&admin),
+        Some(json!({"disabled": true})),
+    )
+    .await
+    .expect(StatusCode::NOT_FOUND);
     let problems = check_against_document(&app.exchanges.borrow());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

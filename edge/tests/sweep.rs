@@ -3,7 +3,7 @@
 mod common;
 
 use common::{TestApp, headers_of, id_of};
-use edge::ports::Database;
+use edge::ports::{Database, Platform};
 use http::{Method, StatusCode};
 use model::{BucketName, ObjectKey};
 use signer::s3::S3Request;
@@ -167,4 +167,27 @@ async fn conversions_silent_for_a_day_end_failed_and_a_late_ready_still_wins() {
         status_of(&app, &token, &silent).await.as_deref(),
         Some("\"ready\"")
     );
+}
+
+#[tokio::test]
+async fn expired_refresh_tokens_are_forgotten() {
+    let app = TestApp::new();
+    app.admin().await;
+    app.admin().await;
+    let count = || async {
+        let rows = app
+            .app
+            .platform
+            .db
+            .query("SELECT COUNT(*) AS n FROM sessions", &[])
+            .await
+            .unwrap();
+        rows[0]["n"].as_i64().unwrap()
+    };
+    assert_eq!(count().await, 2);
+    edge::sweep::run_scheduled(&app.app, app.app.platform.now()).await;
+    assert_eq!(count().await, 2, "live sessions stay");
+    app.advance(std::time::Duration::from_secs(30 * 24 * 3600 + 1));
+    edge::sweep::run_scheduled(&app.app, app.app.platform.now()).await;
+    assert_eq!(count().await, 0);
 }

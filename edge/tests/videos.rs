@@ -32,6 +32,7 @@ async fn small_file_uploads_with_one_presigned_put_bound_to_its_size() {
     assert_eq!(upload["bucket"], "incoming");
     assert_eq!(created["uploadUrl"], upload["uploadUrl"]);
     assert_eq!(upload["headers"]["Content-Type"], "video/mp4");
+    assert_eq!(upload["headers"]["If-None-Match"], "*", "write-once");
     let url = upload["uploadUrl"].as_str().unwrap();
     assert!(!url.contains("Holiday"), "keys never contain user text");
 
@@ -64,11 +65,18 @@ async fn small_file_uploads_with_one_presigned_put_bound_to_its_size() {
         app.object_exists("incoming", &format!("uploads/{id}/source.mp4"))
             .await
     );
+    // The URL is still within its lifetime, but replaying it cannot replace the upload
+    // (which would convert again, or swap a published video).
+    let (status, _) = app.put(url, &headers_of(upload), vec![9; 1000]).await;
+    assert_eq!(status, 412);
 }
 
 #[tokio::test]
 async fn create_refuses_bad_input_with_clear_codes() {
-    let app = TestApp::new();
+    // 28 uploads are left open below: more than the default quota of uploads in flight.
+    let app = TestApp::with(|s| {
+        s.insert("QUOTA_UPLOADS".into(), "50".into());
+    });
     let token = app.admin().await;
     let cases = [
         (
@@ -355,6 +363,7 @@ async fn complete_succeeds_when_s3_already_completed_the_upload() {
                 bucket: &bucket,
                 key: &key,
                 upload_id,
+                create_only: false,
             },
             signer::s3::xml::complete_multipart_upload_body(&parts),
         )
@@ -665,132 +674,4 @@ async fn delete_removes_every_object_in_both_buckets_then_the_row_and_is_idempot
         )
         .await;
     assert_eq!(answer.status, StatusCode::OK);
-}
-
-#[tokio::test]
-async fn playback_is_409_until_ready_then_a_presigned_get_that_honours_range() {
-    let app = TestApp::new();
-    let token = app.admin().await;
-    let id = app.uploaded_video(&token, vec![1; 64]).await;
-    let path = format!("/api/videos/{id}/playback");
-    let early = app.call(Method::GET, &path, Some(&token), None).await;
-    assert_eq!(early.status, StatusCode::CONFLICT);
-    assert_eq!(early.code(), "not_ready");
-
-    let mp4: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
-    app.finish_conversion(&id, &mp4).await;
-
-    let answer = app.call(Method::GET, &path, Some(&token), None).await;
-    assert_eq!(answer.status, StatusCode::OK);
-    let body = answer.json();
-    assert_eq!(body["mimeType"], "video/mp4");
-    let expires = body["expiresAt"].as_str().unwrap();
-    assert!(expires.ends_with('Z'));
-    let url = body["url"].as_str().unwrap();
-    assert!(url.starts_with(&app.weed.s3_endpoint));
-    let range = app
-        .http
-        .get(url)
-        .header("range", "bytes=100-199")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(range.status().as_u16(), 206);
-    assert_eq!(range.bytes().await.unwrap().as_ref(), &mp4[100..200]);
-}
-
-#[tokio::test]
-async fn edge_mode_streams_through_the_worker_with_range_and_refuses_bad_tokens() {
-    let app = TestApp::with(|s| {
-        s.insert("PLAYBACK_MODE".into(), "edge".into());
-    });
-    let token = app.admin().await;
-    let id = app.uploaded_video(&token, vec![1; 64]).await;
-    let mp4: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
-    app.finish_conversion(&id, &mp4).await;
-
-    let url = app.playback_url(&token, &id).await;
-    let url = url.as_str();
-    let path = url
-        .strip_prefix(common::BASE)
-        .expect("served by the Worker itself");
-    assert!(path.starts_with("/media/"));
-
-    let ranged = app
-        .request(Method::GET, path, &[("range", "bytes=10-19")], Vec::new())
-        .await;
-    assert_eq!(ranged.status, StatusCode::PARTIAL_CONTENT);
-    assert_eq!(ranged.body, &mp4[10..20]);
-    assert_eq!(ranged.header("content-range"), Some("bytes 10-19/10000"));
-    assert_eq!(ranged.header("x-content-type-options"), Some("nosniff"));
-    let whole = app.request(Method::GET, path, &[], Vec::new()).await;
-    assert_eq!(whole.status, StatusCode::OK);
-    assert_eq!(whole.body, mp4);
-    let head = app.request(Method::HEAD, path, &[], Vec::new()).await;
-    assert_eq!(head.status, StatusCode::OK);
-    assert_eq!(head.header("content-length"), Some("10000"));
-
-    // The token binds the key: the same token on another key is refused.
-    let (token_part, _) = path.trim_start_matches("/media/").split_once('/').unwrap();
-    let other = app
-        .request(
-            Method::GET,
-            &format!("/media/{token_part}/videos/{id}/thumb.jpg"),
-            &[],
-            Vec::new(),
-        )
-        .await;
-    assert_eq!(other.status, StatusCode::FORBIDDEN);
-    let tampered = app
-        .request(
-            Method::GET,
-            &path.replacen("/media/", "/media/x", 1),
-            &[],
-            Vec::new(),
-        )
-        .await;
-    assert_eq!(tampered.status, StatusCode::FORBIDDEN);
-
-    app.advance(Duration::from_secs(3601));
-    let expired = app.request(Method::GET, path, &[], Vec::new()).await;
-    assert_eq!(expired.status, StatusCode::FORBIDDEN);
-    assert_eq!(expired.code(), "token_expired");
-}
-
-#[tokio::test]
-async fn cloudfront_mode_signs_urls_on_the_distribution() {
-    let pem = rsa_private_key_pem();
-    let app = TestApp::with(|s| {
-        s.insert("PLAYBACK_MODE".into(), "cloudfront".into());
-        s.insert(
-            "CLOUDFRONT_DOMAIN".into(),
-            "d111111abcdef8.cloudfront.net".into(),
-        );
-        s.insert("CLOUDFRONT_KEY_PAIR_ID".into(), "K2JCJMDEHXQW5F".into());
-        s.insert("CLOUDFRONT_PRIVATE_KEY".into(), pem.clone());
-    });
-    let token = app.admin().await;
-    let id = app.uploaded_video(&token, vec![1; 64]).await;
-    app.finish_conversion(&id, b"mp4").await;
-    let url = app.playback_url(&token, &id).await;
-    let url = url.as_str();
-    assert!(
-        url.starts_with(&format!(
-            "https://d111111abcdef8.cloudfront.net/videos/{id}/video.mp4?Expires="
-        )),
-        "{url}"
-    );
-    assert!(
-        url.contains("&Signature=") && url.ends_with("&Key-Pair-Id=K2JCJMDEHXQW5F"),
-        "{url}"
-    );
-}
-
-/// A throwaway RSA key made by Python's `cryptography`, as an operator would make one.
-fn rsa_private_key_pem() -> String {
-    let script = "from cryptography.hazmat.primitives.asymmetric import rsa\n\
-        from cryptography.hazmat.primitives import serialization as s\n\
-        k = rsa.generate_private_key(public_exponent=65537, key_size=2048)\n\
-        print(k.private_bytes(s.Encoding.PEM, s.PrivateFormat.TraditionalOpenSSL, s.NoEncryption()).decode())";
-    testkit::python_output(script, &[])
 }

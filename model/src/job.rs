@@ -32,15 +32,42 @@ pub struct JobEvent {
 pub enum JobUpdate {
     /// Converting; `progress` in percent when known.
     Processing { progress: Option<u8> },
-    /// The output is in the media bucket, under the video's folder.
+    /// The MP4 is in the media bucket, under the video's folder: the video plays. `streams`
+    /// when the same job made the streaming outputs too.
     Ready {
         output_key: ObjectKey,
         duration_ms: Option<u64>,
         width: Option<u32>,
         height: Option<u32>,
+        streams: Option<Streams>,
     },
     /// The conversion cannot succeed; the source is kept.
     Failed { error: JobError },
+    /// The streaming outputs of a video whose MP4 was made (or copied) first.
+    Streams(StreamsUpdate),
+}
+
+/// Where a video's adaptive stream and its pictures are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Streams {
+    /// The HLS master playlist.
+    pub hls: ObjectKey,
+    pub poster: Option<ObjectKey>,
+    /// The storyboard's WebVTT file.
+    pub storyboard: Option<ObjectKey>,
+}
+
+/// The ladder job of a video that already plays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamsUpdate {
+    Processing {
+        progress: Option<u8>,
+    },
+    Ready(Streams),
+    /// The video keeps playing as MP4.
+    Failed {
+        error: JobError,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +91,18 @@ impl JobError {
     }
 }
 
+/// The edge's answer to a job event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Acknowledgement {
+    /// The event id was applied before: this delivery changed nothing.
+    pub duplicate: bool,
+    /// The video still needs its source: until it plays and its streaming outputs are done
+    /// (made, or given up on), and always while it failed (it may be converted again). A
+    /// video that no longer exists needs nothing.
+    pub source_needed: bool,
+}
+
 /// The event as it travels: camelCase JSON with a `status` and the fields of that status.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -81,6 +120,15 @@ struct Wire {
     height: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     output_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hls_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    poster_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    storyboard_key: Option<String>,
+    /// With status `streams`: `processing`, `ready` or `failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    streams: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<JobError>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,38 +171,64 @@ impl JobEvent {
         let Ok(video_id) = VideoId::parse(&video_id) else {
             return Ok(Parsed::NoSuchVideo);
         };
-        let update = match status.as_str() {
-            "processing" => {
-                if wire.progress.is_some_and(|p| p > 100) {
-                    return Err(invalid("progress must be 0 to 100"));
-                }
-                JobUpdate::Processing {
-                    progress: wire.progress,
-                }
-            }
-            "ready" => {
-                let output_key = wire
-                    .output_key
-                    .and_then(|key| ObjectKey::parse(&key).ok())
+        if wire.progress.is_some_and(|p| p > 100) {
+            return Err(invalid("progress must be 0 to 100"));
+        }
+        // Every key an event names is one of this video's outputs.
+        let output = |field: &str, key: Option<String>| -> Result<Option<ObjectKey>> {
+            key.map(|key| {
+                ObjectKey::parse(&key)
+                    .ok()
                     .filter(|key| {
                         matches!(locate(key), Some(Located::Output { video, .. }) if video == video_id)
                     })
-                    .ok_or_else(|| invalid("outputKey must name an object under videos/{videoId}/"))?;
-                JobUpdate::Ready {
-                    output_key,
-                    duration_ms: wire.duration_ms,
-                    width: wire.width,
-                    height: wire.height,
-                }
-            }
-            "failed" => JobUpdate::Failed {
-                error: wire
-                    .error
-                    .ok_or_else(|| invalid("a failed event needs error.message"))?,
+                    .ok_or_else(|| {
+                        Error::InvalidMessage(format!(
+                            "{field} must name an object under videos/{{videoId}}/"
+                        ))
+                    })
+            })
+            .transpose()
+        };
+        let poster = output("posterKey", wire.poster_key)?;
+        let storyboard = output("storyboardKey", wire.storyboard_key)?;
+        let streams = output("hlsKey", wire.hls_key)?.map(|hls| Streams {
+            hls,
+            poster,
+            storyboard,
+        });
+        let error = || {
+            wire.error
+                .clone()
+                .ok_or_else(|| invalid("a failed event needs error.message"))
+        };
+        let update = match status.as_str() {
+            "processing" => JobUpdate::Processing {
+                progress: wire.progress,
             },
+            "ready" => JobUpdate::Ready {
+                output_key: output("outputKey", wire.output_key)?.ok_or_else(|| {
+                    invalid("outputKey must name an object under videos/{videoId}/")
+                })?,
+                duration_ms: wire.duration_ms,
+                width: wire.width,
+                height: wire.height,
+                streams,
+            },
+            "failed" => JobUpdate::Failed { error: error()? },
+            "streams" => JobUpdate::Streams(match wire.streams.as_deref() {
+                Some("processing") => StreamsUpdate::Processing {
+                    progress: wire.progress,
+                },
+                Some("ready") => StreamsUpdate::Ready(
+                    streams.ok_or_else(|| invalid("ready streams need an hlsKey"))?,
+                ),
+                Some("failed") => StreamsUpdate::Failed { error: error()? },
+                _ => return Err(invalid("streams must be processing, ready or failed")),
+            }),
             other => {
                 return Err(Error::InvalidMessage(format!(
-                    "status must be processing, ready or failed, got `{other}`"
+                    "status must be processing, ready, failed or streams, got `{other}`"
                 )));
             }
         };
@@ -173,6 +247,11 @@ impl JobEvent {
             occurred_at: self.occurred_at,
             ..Wire::default()
         };
+        let name_streams = |wire: &mut Wire, streams: &Streams| {
+            wire.hls_key = Some(streams.hls.to_string());
+            wire.poster_key = streams.poster.as_ref().map(ToString::to_string);
+            wire.storyboard_key = streams.storyboard.as_ref().map(ToString::to_string);
+        };
         let status = match &self.update {
             JobUpdate::Processing { progress } => {
                 wire.progress = *progress;
@@ -183,14 +262,38 @@ impl JobEvent {
                 duration_ms,
                 width,
                 height,
+                streams,
             } => {
                 wire.output_key = Some(output_key.to_string());
                 (wire.duration_ms, wire.width, wire.height) = (*duration_ms, *width, *height);
+                if let Some(streams) = streams {
+                    name_streams(&mut wire, streams);
+                }
                 "ready"
             }
             JobUpdate::Failed { error } => {
                 wire.error = Some(error.clone());
                 "failed"
+            }
+            JobUpdate::Streams(update) => {
+                wire.streams = Some(
+                    match update {
+                        StreamsUpdate::Processing { progress } => {
+                            wire.progress = *progress;
+                            "processing"
+                        }
+                        StreamsUpdate::Ready(streams) => {
+                            name_streams(&mut wire, streams);
+                            "ready"
+                        }
+                        StreamsUpdate::Failed { error } => {
+                            wire.error = Some(error.clone());
+                            "failed"
+                        }
+                    }
+                    .into(),
+                );
+                "streams"
             }
         };
         wire.status = Some(status.into());
@@ -225,6 +328,7 @@ mod tests {
                 duration_ms: Some(3000),
                 width: Some(320),
                 height: Some(240),
+                streams: None,
             },
             occurred_at: Some(Timestamp::from_unix_secs(1_735_787_045)),
         };
@@ -260,6 +364,51 @@ mod tests {
             JobEvent::parse(&failed.to_json()).unwrap(),
             Parsed::Event(failed)
         );
+    }
+
+    #[test]
+    fn streaming_outputs_travel_with_ready_or_on_their_own() {
+        let video_id = VideoId::parse(ID).unwrap();
+        let streams = Streams {
+            hls: ObjectKey::hls_master(&video_id),
+            poster: Some(ObjectKey::poster(&video_id)),
+            storyboard: Some(ObjectKey::storyboard(&video_id)),
+        };
+        let updates = [
+            JobUpdate::Ready {
+                output_key: ObjectKey::mp4(&video_id),
+                duration_ms: None,
+                width: None,
+                height: None,
+                streams: Some(streams.clone()),
+            },
+            JobUpdate::Streams(StreamsUpdate::Processing { progress: Some(40) }),
+            JobUpdate::Streams(StreamsUpdate::Ready(streams)),
+            JobUpdate::Streams(StreamsUpdate::Failed {
+                error: JobError {
+                    code: "mediaconvert_1010".into(),
+                    message: "no".into(),
+                },
+            }),
+        ];
+        for update in updates {
+            let event = JobEvent {
+                event_id: "e".into(),
+                video_id: video_id.clone(),
+                update,
+                occurred_at: None,
+            };
+            assert_eq!(
+                JobEvent::parse(&event.to_json()).unwrap(),
+                Parsed::Event(event)
+            );
+        }
+        let foreign = json!({"eventId": "x", "videoId": ID, "status": "streams", "streams": "ready",
+            "hlsKey": "videos/someone-else/hls/index.m3u8"});
+        assert!(parse(foreign).is_err());
+        let no_playlist =
+            json!({"eventId": "x", "videoId": ID, "status": "streams", "streams": "ready"});
+        assert!(parse(no_playlist).is_err());
     }
 
     #[test]

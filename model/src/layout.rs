@@ -2,7 +2,9 @@
 //! key it reads back is recognised here. Keys never contain user text.
 //!
 //! - `incoming`: `uploads/{videoId}/source.{ext}`, the original as the browser uploaded it;
-//! - `media`: `videos/{videoId}/…`, the conversion's outputs (`video.mp4`, …).
+//! - `media`: `videos/{videoId}/…`, the conversion's outputs: `video.mp4` (the download and
+//!   the fallback), `hls/index.m3u8` and its renditions, `poster.jpg`, `storyboard.vtt` with
+//!   its sprite(s).
 
 use crate::container::VideoContainer;
 use crate::ids::VideoId;
@@ -14,6 +16,14 @@ const SOURCE_STEM: &str = "source.";
 const OUTPUTS: &str = "videos/";
 /// The progressive MP4 every ready video has: the download and the fallback.
 pub const MP4_NAME: &str = "video.mp4";
+/// The HLS ladder's folder, below the video's.
+pub const HLS_DIR: &str = "hls";
+/// The master playlist, in [`HLS_DIR`].
+pub const HLS_MASTER_NAME: &str = "index.m3u8";
+pub const POSTER_NAME: &str = "poster.jpg";
+pub const STORYBOARD_NAME: &str = "storyboard.vtt";
+/// The storyboard's sprite, beside its WebVTT file.
+pub const STORYBOARD_SPRITE_NAME: &str = "storyboard.jpg";
 
 impl ObjectKey {
     /// `uploads/{id}/source.{ext}`: where the browser uploads the original.
@@ -44,6 +54,26 @@ impl ObjectKey {
     pub fn mp4(video: &VideoId) -> Self {
         Self(format!("{OUTPUTS}{video}/{MP4_NAME}"))
     }
+
+    /// `videos/{id}/hls/index.m3u8`: the master playlist of the ladder.
+    pub fn hls_master(video: &VideoId) -> Self {
+        Self(format!("{OUTPUTS}{video}/{HLS_DIR}/{HLS_MASTER_NAME}"))
+    }
+
+    /// `videos/{id}/poster.jpg`.
+    pub fn poster(video: &VideoId) -> Self {
+        Self(format!("{OUTPUTS}{video}/{POSTER_NAME}"))
+    }
+
+    /// `videos/{id}/storyboard.vtt`.
+    pub fn storyboard(video: &VideoId) -> Self {
+        Self(format!("{OUTPUTS}{video}/{STORYBOARD_NAME}"))
+    }
+
+    /// `videos/{id}/storyboard.jpg`.
+    pub fn storyboard_sprite(video: &VideoId) -> Self {
+        Self(format!("{OUTPUTS}{video}/{STORYBOARD_SPRITE_NAME}"))
+    }
 }
 
 impl KeyPrefix {
@@ -60,6 +90,28 @@ impl KeyPrefix {
     /// `videos/{id}/`: every output object of a video.
     pub fn outputs(video: &VideoId) -> Self {
         Self(format!("{OUTPUTS}{video}/"))
+    }
+
+    /// `videos/{id}/hls/`: the ladder's playlists and segments.
+    pub fn hls(video: &VideoId) -> Self {
+        Self(format!("{OUTPUTS}{video}/{HLS_DIR}/"))
+    }
+}
+
+/// The media type an output is served with, by its name's extension: what S3 stores, what
+/// the edge answers with, what players expect.
+pub fn content_type(key: &ObjectKey) -> &'static str {
+    let extension = key
+        .file_name()
+        .rsplit_once('.')
+        .map_or("", |(_, extension)| extension);
+    match extension.to_ascii_lowercase().as_str() {
+        "m3u8" => "application/vnd.apple.mpegurl",
+        "mp4" | "m4s" | "cmfv" | "m4v" => "video/mp4",
+        "cmfa" | "m4a" => "audio/mp4",
+        "jpg" | "jpeg" => "image/jpeg",
+        "vtt" => "text/vtt; charset=utf-8",
+        _ => "application/octet-stream",
     }
 }
 
@@ -133,6 +185,40 @@ mod tests {
             );
         }
         assert!(ObjectKey::output(&id, &"x".repeat(1024)).is_err());
+    }
+
+    #[test]
+    fn outputs_have_their_names_and_types() {
+        let id = video();
+        assert_eq!(
+            ObjectKey::hls_master(&id).as_str(),
+            format!("videos/{id}/hls/index.m3u8")
+        );
+        assert_eq!(KeyPrefix::hls(&id).as_str(), format!("videos/{id}/hls/"));
+        for (name, expected) in [
+            ("hls/index.m3u8", "application/vnd.apple.mpegurl"),
+            ("hls/720p/seg_001.m4s", "video/mp4"),
+            ("hls/index_720pinit.cmfv", "video/mp4"),
+            ("hls/index_audio_000000001.cmfa", "audio/mp4"),
+            ("poster.jpg", "image/jpeg"),
+            ("storyboard.vtt", "text/vtt; charset=utf-8"),
+            ("video.mp4", "video/mp4"),
+            ("odd", "application/octet-stream"),
+        ] {
+            assert_eq!(
+                content_type(&ObjectKey::output(&id, name).unwrap()),
+                expected,
+                "{name}"
+            );
+        }
+        for key in [
+            ObjectKey::poster(&id),
+            ObjectKey::storyboard(&id),
+            ObjectKey::storyboard_sprite(&id),
+            ObjectKey::hls_master(&id),
+        ] {
+            assert_eq!(locate(&key).unwrap().video(), &id);
+        }
     }
 
     #[test]

@@ -57,6 +57,13 @@ impl Timestamp {
         Self::from_unix_secs(self.unix_secs())
     }
 
+    /// This instant rounded down to a multiple of `step` since the epoch (whole seconds
+    /// when `step` is), so every instant of the same step gives the same answer.
+    pub fn floor(self, step: Duration) -> Self {
+        let step = i64::try_from(step.as_millis()).unwrap_or(i64::MAX).max(1);
+        Self(self.0 - self.0.rem_euclid(step))
+    }
+
     /// How long after `earlier` this is; zero when it is not after it.
     pub fn since(self, earlier: Timestamp) -> Duration {
         Duration::from_millis(u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0))
@@ -74,17 +81,25 @@ impl Timestamp {
             .unwrap_or_default()
     }
 
-    /// Parses RFC 3339 (any offset); keeps milliseconds.
+    /// Parses RFC 3339 (any offset); keeps milliseconds. Only instants [`Self::rfc3339`]
+    /// can write back (years 0000 to 9999 in UTC): an offset can carry a local year-0000 or
+    /// year-9999 time beyond them.
     pub fn parse_rfc3339(text: &str) -> Result<Self> {
         let parsed =
             time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
                 .map_err(|e| Error::InvalidTime(format!("{text:?} is not RFC 3339: {e}")))?;
         let ms = parsed.unix_timestamp_nanos().div_euclid(1_000_000);
         i64::try_from(ms)
+            .ok()
+            .filter(|ms| (RFC3339_MIN_MS..=RFC3339_MAX_MS).contains(ms))
             .map(Self)
-            .map_err(|_| Error::InvalidTime(format!("{text:?} is out of range")))
+            .ok_or_else(|| Error::InvalidTime(format!("{text:?} is out of range")))
     }
 }
+
+/// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z: the span RFC 3339 can write in UTC.
+const RFC3339_MIN_MS: i64 = -62_167_219_200_000;
+const RFC3339_MAX_MS: i64 = 253_402_300_799_999;
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
@@ -135,9 +150,48 @@ pub mod unix_ms {
     }
 }
 
+/// The same for a column that may be NULL (`#[serde(with = "model::time::unix_ms_option")]`).
+pub mod unix_ms_option {
+    use super::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        time: &Option<Timestamp>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match time {
+            Some(time) => serializer.serialize_i64(time.unix_ms()),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Timestamp>, D::Error> {
+        Option::<i64>::deserialize(deserializer).map(|ms| ms.map(Timestamp::from_unix_ms))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floor_rounds_down_to_whole_steps() {
+        let step = Duration::from_secs(150);
+        assert_eq!(
+            Timestamp::from_unix_ms(300_999).floor(step),
+            Timestamp::from_unix_secs(300)
+        );
+        assert_eq!(
+            Timestamp::from_unix_ms(449_999).floor(step),
+            Timestamp::from_unix_secs(300)
+        );
+        assert_eq!(
+            Timestamp::from_unix_ms(-1).floor(step),
+            Timestamp::from_unix_secs(-150)
+        );
+    }
 
     #[test]
     fn rfc3339_both_ways() {
@@ -151,6 +205,18 @@ mod tests {
             t
         );
         assert!(Timestamp::parse_rfc3339("yesterday").is_err());
+        // Found by fuzzing: local times whose UTC instant has no RFC 3339 spelling (it wrote
+        // back as an empty string).
+        for edge in ["0000-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01"] {
+            assert!(
+                matches!(Timestamp::parse_rfc3339(edge), Err(Error::InvalidTime(_))),
+                "{edge}"
+            );
+        }
+        for extreme in ["0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z"] {
+            let t = Timestamp::parse_rfc3339(extreme).unwrap();
+            assert_eq!(t.rfc3339(), extreme);
+        }
         assert_eq!(
             serde_json::to_string(&t).unwrap(),
             "\"2025-01-02T03:04:05Z\""

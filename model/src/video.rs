@@ -52,6 +52,52 @@ impl FromStr for VideoStatus {
     }
 }
 
+/// Where a video's adaptive ladder (HLS, poster, storyboard) is. A video may be `ready` (its
+/// MP4 plays) while its ladder is still `processing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LadderStatus {
+    /// Not started: the video is still uploading or converting.
+    Pending,
+    Processing,
+    Ready,
+    /// Given up on; a ready video keeps playing as MP4.
+    Failed,
+    /// None is coming: the video was converted before ladders existed.
+    None,
+}
+
+impl LadderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LadderStatus::Pending => "pending",
+            LadderStatus::Processing => "processing",
+            LadderStatus::Ready => "ready",
+            LadderStatus::Failed => "failed",
+            LadderStatus::None => "none",
+        }
+    }
+
+    /// The ladder of a video in `status`, given what its job reported of the ladder
+    /// (`reported`: processing, ready or failed, or no word yet).
+    pub fn of(status: VideoStatus, reported: Option<LadderStatus>) -> Self {
+        match (reported, status) {
+            (Some(reported), _) => reported,
+            (None, VideoStatus::Uploading | VideoStatus::Processing) => LadderStatus::Pending,
+            (None, VideoStatus::Failed) => LadderStatus::Failed,
+            (None, VideoStatus::Ready) => LadderStatus::None,
+        }
+    }
+
+    /// Whether nothing more will happen to it.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            LadderStatus::Ready | LadderStatus::Failed | LadderStatus::None
+        )
+    }
+}
+
 /// The name of the uploaded file: one printable line that ends in an accepted container's
 /// extension. Shown back to its owner; never part of a key.
 #[derive(Clone, PartialEq, Eq)]

@@ -1,7 +1,9 @@
 //! `cargo bench -p origin --bench pipeline`: a 60 s 720p clip through the local pipeline
-//! (upload → poll → ffprobe → FFmpeg → multipart upload → finalize → `ready` at the edge)
-//! beside the same FFmpeg command run by hand on the same file, for a remux and a transcode.
-//! Prints one JSON line. Needs ffmpeg/ffprobe and SeaweedFS (`weed`), as the tests do.
+//! (upload → poll → ffprobe → FFmpeg → uploads → finalize → events at the edge) beside the
+//! FFmpeg run of its job by hand on the same file, for a copy, a remux and a transcode: the
+//! MP4 alone by hand vs the MP4 with the ladder (what the ladder costs), and in the pipeline
+//! the time to the first playable event (`ready`) and to the finished ladder. Prints one
+//! JSON line. Needs ffmpeg/ffprobe and SeaweedFS (`weed`), as the tests do.
 //!
 //! Under `cargo test --benches` (no `--bench` argument) it only checks that it builds.
 
@@ -17,7 +19,9 @@ use origin::Plan;
 use origin::clock::{Clock, SystemClock};
 use origin::config::LocalConfig;
 use origin::ffmpeg::Ffmpeg;
+use origin::ffmpeg::job::JobRun;
 use origin::store::ObjectStore;
+use origin::transcoder::StreamsPlan;
 use signer::s3::{Addressing, Credentials, S3Config};
 
 const SECONDS: u32 = 60;
@@ -34,7 +38,24 @@ fn main() {
     let ffmpeg = Ffmpeg::new(Some(ffmpeg_bin.clone()), Some(testkit::tool("ffprobe")));
 
     eprintln!("generating {SECONDS} s {SIZE} clips …");
-    // Remux input: H.264/AAC MP4 with its index at the end. Transcode input: MPEG-4 Part 2 + PCM AVI.
+    // Copy input: a fast-start H.264/AAC MP4. Remux input: the same with its index at the
+    // end. Transcode input: MPEG-4 Part 2 + PCM AVI.
+    let copy_src = generate(
+        &ffmpeg_bin,
+        &dir.join("copy.mp4"),
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+faststart",
+        ],
+    );
     let remux_src = generate(
         &ffmpeg_bin,
         &dir.join("remux.mp4"),
@@ -77,6 +98,7 @@ fn main() {
         poll_interval: Duration::from_millis(100),
         part_size: origin::s3::DEFAULT_PART_SIZE,
         ffmpeg: ffmpeg.clone(),
+        ladder_cap: model::ladder::DEFAULT_CAP,
     };
     let running = {
         let _guard = rt.enter();
@@ -85,23 +107,47 @@ fn main() {
     let store = origin::s3::S3Store::new(&s3, reqwest::Client::new(), origin::clock::SystemClock)
         .expect("a usable S3 configuration");
 
-    let mut results = Vec::new();
+    let mut results = serde_json::Map::new();
     for (name, src, plan) in [
+        ("copy", &copy_src, Plan::Copy),
         ("remux", &remux_src, Plan::Remux),
         ("transcode", &transcode_src, Plan::Transcode),
     ] {
-        // By hand: the very command the pipeline runs, on a local file.
-        let out = dir.join(format!("{name}-by-hand.mp4"));
-        let args = ffmpeg.conversion_args(plan, src, &out);
-        let t = Instant::now();
-        let status = Command::new(&ffmpeg_bin)
-            .args(&args)
-            .status()
-            .expect("run ffmpeg");
-        assert!(status.success());
-        let by_hand = t.elapsed().as_secs_f64();
+        // By hand: the job's FFmpeg run, without and with the streaming set.
+        let size = std::fs::metadata(src).unwrap().len();
+        let info = rt
+            .block_on(ffmpeg.probe(src, size))
+            .expect("probe the clip");
+        let streams = StreamsPlan::of(&info, model::ladder::DEFAULT_CAP).expect("a picture");
+        let time = |mp4: Option<Plan>, streams: Option<&StreamsPlan>, what: &str| -> f64 {
+            let out = dir.join(format!("{name}-{what}"));
+            std::fs::create_dir_all(&out).unwrap();
+            let args = ffmpeg.job_args(&JobRun {
+                input: src,
+                dir: &out,
+                mp4,
+                streams,
+            });
+            let t = Instant::now();
+            let status = Command::new(&ffmpeg_bin)
+                .args(&args)
+                .status()
+                .expect("run ffmpeg");
+            assert!(status.success());
+            t.elapsed().as_secs_f64()
+        };
+        // A copy's MP4 is a server-side copy in the pipeline; by hand, a stream copy.
+        let by_hand = if plan == Plan::Copy {
+            Plan::Remux
+        } else {
+            plan
+        };
+        let mp4_alone = time(Some(by_hand), None, "mp4");
+        let job_mp4 = (plan != Plan::Copy).then_some(plan);
+        let with_ladder = time(job_mp4, Some(&streams), "all");
 
-        // The pipeline: from the moment the upload is in the bucket to `ready` at the edge.
+        // The pipeline: from the moment the upload is in the bucket to the first playable
+        // event, then to the finished ladder.
         let id = video_id();
         let ext = src.extension().unwrap().to_str().unwrap();
         let container = VideoContainer::from_extension(ext).expect("a video container");
@@ -114,44 +160,47 @@ fn main() {
         ))
         .expect("upload the clip");
         let t = Instant::now();
+        let mut playable = None;
         loop {
             let body = events_rx
-                .recv_timeout(Duration::from_secs(900))
+                .recv_timeout(Duration::from_secs(1800))
                 .expect("the job to end");
-            if body.contains(id.as_str()) && body.contains("\"status\":\"ready\"") {
+            if !body.contains(id.as_str()) {
+                continue;
+            }
+            assert!(!body.contains("\"status\":\"failed\""), "{body}");
+            if body.contains("\"status\":\"ready\"") {
+                playable.get_or_insert(t.elapsed().as_secs_f64());
+            }
+            let ladder_done =
+                body.contains("\"hlsKey\"") || body.contains("\"streams\":\"failed\"");
+            if ladder_done && playable.is_some() {
                 break;
             }
-            assert!(
-                !(body.contains(id.as_str()) && body.contains("\"status\":\"failed\"")),
-                "{body}"
-            );
         }
-        let pipeline = t.elapsed().as_secs_f64();
-        let record = running
-            .state
-            .jobs()
-            .into_iter()
-            .find(|r| r.spec.video_id == id)
-            .unwrap();
-        assert_eq!(record.spec.plan, plan);
-        eprintln!("{name}: by hand {by_hand:.2} s, pipeline {pipeline:.2} s");
-        results.push((name, by_hand, pipeline));
+        let ladder_s = t.elapsed().as_secs_f64();
+        let playable_s = playable.unwrap_or(ladder_s);
+        eprintln!(
+            "{name}: by hand mp4 {mp4_alone:.2} s, mp4+ladder {with_ladder:.2} s; \
+             pipeline playable {playable_s:.2} s, ladder {ladder_s:.2} s"
+        );
+        results.insert(
+            name.into(),
+            serde_json::json!({
+                "by_hand_mp4_s": round(mp4_alone),
+                "by_hand_mp4_and_ladder_s": round(with_ladder),
+                "ladder_cost": round(with_ladder / mp4_alone),
+                "pipeline_first_playable_s": round(playable_s),
+                "pipeline_ladder_done_s": round(ladder_s),
+            }),
+        );
     }
-    let [
-        (_, remux_hand, remux_pipe),
-        (_, transcode_hand, transcode_pipe),
-    ] = results[..]
-    else {
-        unreachable!()
-    };
     let line = serde_json::json!({
         "bench": "origin-pipeline",
         "clip": format!("{SECONDS}s {SIZE} 25fps"),
         "preset": ffmpeg.preset,
         "crf": ffmpeg.crf,
-        "remux": {"by_hand_s": round(remux_hand), "pipeline_s": round(remux_pipe), "ratio": round(remux_pipe / remux_hand)},
-        "transcode": {"by_hand_s": round(transcode_hand), "pipeline_s": round(transcode_pipe), "ratio": round(transcode_pipe / transcode_hand)},
-        "remux_vs_transcode": round(remux_pipe / transcode_pipe),
+        "results": results,
     });
     println!("{line}");
     drop(running);
@@ -200,14 +249,16 @@ fn video_id() -> VideoId {
     VideoId::new(now, random)
 }
 
-/// Accepts job events (this bench does not check signatures; the tests do) and forwards bodies.
+/// Grants every claim and acknowledges every job event (keeping every source: the bench
+/// deletes nothing), forwarding the events' bodies; it checks no signature (the tests do).
 fn start_edge(events: mpsc::Sender<String>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0usize;
+            let (mut request, mut length) = (String::new(), 0usize);
+            let _ = reader.read_line(&mut request);
             loop {
                 let mut line = String::new();
                 if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
@@ -219,10 +270,19 @@ fn start_edge(events: mpsc::Sender<String>) -> String {
             }
             let mut body = vec![0; length];
             let _ = std::io::Read::read_exact(&mut reader, &mut body);
-            let _ = events.send(String::from_utf8_lossy(&body).into_owned());
+            let answer: &[u8] = if request.contains("/api/internal/claims") {
+                br#"{"success":true,"claim":"granted"}"#
+            } else {
+                let _ = events.send(String::from_utf8_lossy(&body).into_owned());
+                br#"{"success":true,"duplicate":false,"sourceNeeded":true}"#
+            };
             let mut stream = stream;
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                answer.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(answer);
         }
     });
     url

@@ -44,6 +44,19 @@ fn bucket(
     BucketName::parse(value.trim()).map_err(|e| Error::Config(format!("{name}: {e}")))
 }
 
+/// `LADDER_CAP`: the highest rendition's short side (default 1080, as Mux's default tier);
+/// lower rungs of the ladder stay, higher ones are never made.
+fn ladder_cap(get: &impl Fn(&str) -> Option<String>) -> Result<u32> {
+    let cap = parsed(get, "LADDER_CAP", model::ladder::DEFAULT_CAP)?;
+    let lowest = model::ladder::RUNGS[model::ladder::RUNGS.len() - 1].short_side;
+    if cap < lowest {
+        return Err(Error::Config(format!(
+            "LADDER_CAP must be at least {lowest}"
+        )));
+    }
+    Ok(cap)
+}
+
 /// `INCOMING_BUCKET` and `MEDIA_BUCKET` (required in AWS, with local defaults).
 fn buckets(get: &impl Fn(&str) -> Option<String>, local: bool) -> Result<Buckets> {
     Ok(Buckets {
@@ -61,6 +74,7 @@ pub struct LambdaConfig {
     pub edge_url: String,
     pub webhook_secret: Secret<Vec<u8>>,
     pub job: JobDefaults,
+    pub ladder_cap: u32,
 }
 
 /// The local runner's settings.
@@ -75,6 +89,7 @@ pub struct LocalConfig {
     pub poll_interval: Duration,
     pub part_size: u64,
     pub ffmpeg: Ffmpeg,
+    pub ladder_cap: u32,
 }
 
 impl LambdaConfig {
@@ -121,6 +136,7 @@ impl LambdaConfig {
             edge_url: required(&get, "EDGE_URL")?,
             webhook_secret: required(&get, "WEBHOOK_SECRET")?.into_bytes().into(),
             job,
+            ladder_cap: ladder_cap(&get)?,
         })
     }
 }
@@ -158,6 +174,7 @@ pub fn local_from_env(get: impl Fn(&str) -> Option<String>) -> Result<LocalConfi
         poll_interval: Duration::from_millis(parsed(&get, "POLL_INTERVAL_MS", 1000)?),
         part_size: parsed(&get, "S3_PART_SIZE", crate::s3::DEFAULT_PART_SIZE)?,
         ffmpeg,
+        ladder_cap: ladder_cap(&get)?,
     })
 }
 
@@ -204,6 +221,15 @@ mod tests {
             (c.job.qvbr_quality, c.job.max_bitrate, c.job.queue_arn),
             (7, 8_000_000, None)
         );
+        assert_eq!(c.ladder_cap, 1080);
+        let mut capped = full.clone();
+        capped.push(("LADDER_CAP", "720"));
+        assert_eq!(
+            LambdaConfig::from_env(env(&capped)).unwrap().ladder_cap,
+            720
+        );
+        capped.push(("LADDER_CAP", "100"));
+        assert!(LambdaConfig::from_env(env(&capped)).is_err());
         full.push(("QVBR_QUALITY", "11"));
         assert!(LambdaConfig::from_env(env(&full)).is_err());
     }
@@ -223,6 +249,7 @@ mod tests {
         );
         assert_eq!(c.edge_url, "http://127.0.0.1:8787");
         assert_eq!(c.poll_interval, Duration::from_secs(1));
+        assert_eq!(c.ladder_cap, model::ladder::DEFAULT_CAP);
         assert!(
             local_from_env(env(&[
                 ("S3_ACCESS_KEY_ID", "a"),

@@ -108,6 +108,9 @@ pub struct JobProgress {
 pub struct OutputGroupDetail {
     #[serde(default)]
     pub output_details: Vec<OutputDetail>,
+    /// HLS and CMAF groups: the master playlist(s).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub playlist_file_paths: Vec<String>,
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
 }

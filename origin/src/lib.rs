@@ -4,9 +4,10 @@
 //! (`src/bin/lambda.rs`); locally as `origin-local` with FFmpeg (`src/bin/local.rs`).
 //!
 //! Module map: [`handler`] (the one handler) over [`event`] (what arrives), [`media`] (what
-//! an input holds, and the plan), and the ports [`transcoder`], [`store`], [`edge`],
-//! [`clock`]; their implementations [`mediaconvert`] + [`mp4`] (AWS), [`local`] + [`ffmpeg`]
-//! (this machine), [`s3`]; and [`config`], [`retry`], [`error`].
+//! an input holds, and the plan), [`playlist`] (the HLS text it reads), and the ports
+//! [`transcoder`], [`store`], [`edge`], [`clock`]; their implementations [`mediaconvert`] +
+//! [`mp4`] (AWS), [`local`] + [`ffmpeg`] (this machine), [`s3`]; and [`config`], [`retry`],
+//! [`error`].
 
 pub mod clock;
 pub mod config;
@@ -19,6 +20,7 @@ pub mod local;
 pub mod media;
 pub mod mediaconvert;
 pub mod mp4;
+pub mod playlist;
 pub mod retry;
 pub mod s3;
 pub mod store;

@@ -48,6 +48,32 @@ pub struct VideoTrack {
     /// False when the stream is known not to be 8-bit 4:2:0 (High 10, 4:2:2, 4:4:4 …), which
     /// browsers do not decode even when the codec is H.264. `None`: unknown.
     pub browser_safe: Option<bool>,
+    /// How far the display matrix turns the coded picture, counterclockwise in degrees (0,
+    /// 90, 180, 270), as ffprobe reports it: a phone held upright records a landscape picture
+    /// turned by a quarter.
+    #[serde(default)]
+    pub rotation: u16,
+}
+
+impl VideoTrack {
+    /// The picture as displayed: (width, height) of the coded picture, swapped when it is
+    /// turned by a quarter. `None` when the size is not known.
+    pub fn upright(&self) -> Option<(u32, u32)> {
+        if self.width == 0 || self.height == 0 {
+            return None;
+        }
+        Some(if self.rotation % 180 == 90 {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
+        })
+    }
+}
+
+/// Degrees (any sign, any turn) to 0, 90, 180 or 270, rounded to the nearest quarter.
+pub fn quarter_turn(degrees: f64) -> u16 {
+    let quarters = (degrees / 90.0).round().rem_euclid(4.0);
+    (quarters as u16) * 90
 }
 
 /// What a prober (ffprobe locally, a ranged read of the MP4 header in the Lambda) learnt.
@@ -109,12 +135,32 @@ mod tests {
                 width: 320,
                 height: 240,
                 browser_safe: Some(true),
+                rotation: 0,
             }),
             audio,
             fast_start: Some(false),
             duration_ms: Some(2000),
             size: 1000,
         }
+    }
+
+    #[test]
+    fn a_quarter_turn_swaps_the_displayed_sides() {
+        let mut track = info(Container::Mp4, VideoCodec::H264, None).video.unwrap();
+        assert_eq!(track.upright(), Some((320, 240)));
+        for (degrees, turn) in [
+            (90.0, 90),
+            (-90.0, 270),
+            (270.0, 270),
+            (180.0, 180),
+            (-0.0, 0),
+        ] {
+            assert_eq!(quarter_turn(degrees), turn, "{degrees}");
+        }
+        track.rotation = 270;
+        assert_eq!(track.upright(), Some((240, 320)));
+        track.width = 0;
+        assert_eq!(track.upright(), None);
     }
 
     #[test]

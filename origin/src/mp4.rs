@@ -110,7 +110,13 @@ pub fn parse_moov(moov: &[u8]) -> Movie {
             continue;
         };
         match handler {
-            b"vide" if movie.video.is_none() => movie.video = Some(video_entry(entry.0, entry.1)),
+            b"vide" if movie.video.is_none() => {
+                let rotation = child(trak, b"tkhd").map_or(0, tkhd_rotation);
+                movie.video = Some(VideoTrack {
+                    rotation,
+                    ..video_entry(entry.0, entry.1)
+                });
+            }
             b"soun" if movie.audio.is_none() => movie.audio = Some(audio_entry(entry.0, entry.1)),
             _ => {}
         }
@@ -124,6 +130,20 @@ fn mvhd_duration_ms(mvhd: &[u8]) -> Option<u64> {
         _ => (u64::from(be_u32(mvhd, 20)?), be_u64(mvhd, 24)?),
     };
     (timescale > 0).then(|| duration.saturating_mul(1000) / timescale)
+}
+
+/// How far a track header's matrix turns the picture (0, 90, 180 or 270 degrees). The
+/// matrix's first two rows (16.16 fixed point) are a, b and c, d: a quarter turn has a = d = 0.
+fn tkhd_rotation(tkhd: &[u8]) -> u16 {
+    // version/flags, times, track id, reserved, duration, reserved, layer … volume: 40 bytes
+    // in version 0, 52 in version 1 (64-bit times and duration).
+    let at = if tkhd.first() == Some(&1) { 52 } else { 40 };
+    let fixed = |i: usize| be_u32(tkhd, at + 4 * i).map(|v| f64::from(v as i32) / 65536.0);
+    let (Some(a), Some(b)) = (fixed(0), fixed(1)) else {
+        return 0;
+    };
+    // Counterclockwise, as ffprobe reports it.
+    crate::media::quarter_turn(-b.atan2(a).to_degrees())
 }
 
 /// A visual sample entry: 8 bytes of SampleEntry, then width/height at 24/26, children at 78.
@@ -156,6 +176,7 @@ fn video_entry(kind: [u8; 4], entry: &[u8]) -> VideoTrack {
         width,
         height,
         browser_safe,
+        rotation: 0,
     }
 }
 

@@ -217,6 +217,7 @@ impl<C: Clock + Clone> S3Store<C> {
             bucket,
             key,
             upload_id,
+            create_only: false,
         };
         let body = signer::s3::xml::complete_multipart_upload_body(&parts);
         let response = self
@@ -357,13 +358,24 @@ impl<C: Clock + Clone> ObjectStore for S3Store<C> {
                 .await;
         }
         let body = tokio::fs::read(from).await?;
+        self.put_bytes(bucket, key, body, content_type).await
+    }
+
+    async fn put_bytes(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<()> {
         let request = S3Request::PutObject {
             bucket,
             key,
-            content_length: size,
+            content_length: bytes.len() as u64,
             content_type,
+            create_only: false,
         };
-        self.expect_ok(&request, &body, bucket, key.as_str())
+        self.expect_ok(&request, &bytes, bucket, key.as_str())
             .await?;
         Ok(())
     }

@@ -59,6 +59,14 @@ pub trait ObjectStore: Send + Sync {
         content_type: &str,
         journal: UploadJournal<'_>,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Stores `bytes` in one PUT: small objects the pipeline writes itself (a storyboard).
+    fn put_bytes(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Copies an object server-side (one CopyObject up to 5 GiB, a multipart copy above),
     /// stored with `content_type`; `size` is the source's.
     fn copy(

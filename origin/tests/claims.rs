@@ -2,7 +2,8 @@
 //! SQLite, served over HTTP): the same S3 notification delivered again minutes later, and
 //! replayed from the dead-letter queue hours later, starts no second MediaConvert job; once
 //! the video is ready, nothing about that upload is converted again; an MP4 that plays as
-//! it is becomes ready by a server-side copy, with no job at all.
+//! it is becomes ready by a server-side copy, its ladder made by a job of its own, and its
+//! source goes only when the edge's acknowledgement says the ladder is done.
 
 mod common;
 
@@ -36,7 +37,6 @@ struct Harness {
     capture: MediaConvertCapture,
     store: S3Store<SystemClock>,
     http: reqwest::Client,
-    token: String,
 }
 
 impl Harness {
@@ -58,6 +58,7 @@ impl Harness {
                 incoming: bucket("incoming"),
                 media: bucket("media"),
             },
+            ladder_cap: model::ladder::DEFAULT_CAP,
             transcoder: MediaConvert {
                 client: client(&aws),
                 defaults: JobDefaults {
@@ -77,21 +78,23 @@ impl Harness {
             ),
             clock: edge.clock.clone(),
         };
-        let http = reqwest::Client::new();
-        let signed_in = call(
-            http.post(format!("{}/api/auth", edge.url)),
-            Some(json!({"email": "admin@localhost", "password": "admin"})),
-        )
-        .await;
-        let token = signed_in["token"].as_str().expect("signed in").to_string();
         Harness {
             edge,
             origin,
             capture,
             store,
-            http,
-            token,
+            http: reqwest::Client::new(),
         }
+    }
+
+    /// A fresh access token of the dev admin (the tests move the clock past any token's life).
+    async fn token(&self) -> String {
+        let signed_in = call(
+            self.http.post(format!("{}/api/auth", self.edge.url)),
+            Some(json!({"email": "admin@localhost", "password": "admin"})),
+        )
+        .await;
+        signed_in["token"].as_str().expect("signed in").to_string()
     }
 
     /// Creates a video, uploads `file` to its presigned URL as a browser would, and returns
@@ -102,7 +105,7 @@ impl Harness {
         let created = call(
             self.http
                 .post(format!("{}/api/videos", self.edge.url))
-                .bearer_auth(&self.token),
+                .bearer_auth(self.token().await),
             Some(json!({"fileName": name, "fileSize": size, "fileType": file_type})),
         )
         .await;
@@ -138,7 +141,7 @@ impl Harness {
         let answer = call(
             self.http
                 .get(format!("{}/api/videos/{id}", self.edge.url))
-                .bearer_auth(&self.token),
+                .bearer_auth(self.token().await),
             None,
         )
         .await;
@@ -147,6 +150,27 @@ impl Harness {
 
     fn create_jobs(&self) -> usize {
         self.capture.requests.lock().unwrap().len()
+    }
+
+    async fn source_exists(&self, key: &ObjectKey) -> bool {
+        self.store
+            .head(&bucket("incoming"), key)
+            .await
+            .unwrap()
+            .is_some()
+    }
+
+    /// What a finished ladder job leaves: the master playlist and the poster's frame capture.
+    async fn ladder_written(&self, id: &VideoId) {
+        let media = bucket("media");
+        let master = ObjectKey::hls_master(id);
+        let capture = ObjectKey::output(id, "poster.0000000.jpg").unwrap();
+        for (key, bytes) in [(master, &b"#EXTM3U\n"[..]), (capture, &b"\xff\xd8"[..])] {
+            self.store
+                .put_bytes(&media, &key, bytes.to_vec(), "application/octet-stream")
+                .await
+                .unwrap();
+        }
     }
 }
 
@@ -166,8 +190,9 @@ async fn call(request: reqwest::RequestBuilder, body: Option<Value>) -> Value {
 async fn one_job_per_upload_whatever_is_retried_or_replayed() {
     let h = Harness::start().await;
     let dir = testkit::temp_dir("origin-claims");
-    let file = clip(&dir, "clip.mkv", "320x240", 2, &H264_AAC);
-    let (id, key, event) = h.upload(&file, "video/x-matroska").await;
+    // H.264/AAC with the index at the end: one job remuxes it and makes its ladder.
+    let file = clip(&dir, "clip.mp4", "320x240", 2, &H264_AAC);
+    let (id, key, event) = h.upload(&file, "video/mp4").await;
 
     let first = h.origin.handle(event.clone(), None).await.unwrap();
     assert!(
@@ -193,8 +218,9 @@ async fn one_job_per_upload_whatever_is_retried_or_replayed() {
         assert_eq!(h.create_jobs(), 1, "no second job after {later:?}");
     }
 
-    // The job completes: its output is in place, EventBridge reports COMPLETE.
+    // The job completes: its outputs are in place, EventBridge reports COMPLETE.
     put_file(&h.store, "media", &ObjectKey::mp4(&id), &file).await;
+    h.ladder_written(&id).await;
     let mut complete = fixture("mediaconvert-complete.json", Some(&id));
     complete["detail"]["userMetadata"]["sourceKey"] = key.as_str().into();
     let outcome = h.origin.handle(complete, None).await.unwrap();
@@ -204,12 +230,8 @@ async fn one_job_per_upload_whatever_is_retried_or_replayed() {
     );
     assert_eq!(h.video(&id).await["status"], "ready");
     assert!(
-        h.store
-            .head(&bucket("incoming"), &key)
-            .await
-            .unwrap()
-            .is_none(),
-        "the source went once ready was acknowledged"
+        !h.source_exists(&key).await,
+        "the source went once ready (with its ladder) was acknowledged"
     );
 
     // Replayed once more after that: the catalog expects nothing of this upload any more.
@@ -219,6 +241,50 @@ async fn one_job_per_upload_whatever_is_retried_or_replayed() {
         "{late:?}"
     );
     assert_eq!(h.create_jobs(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copied_mp4_keeps_its_source_until_its_ladder_is_done() {
+    let h = Harness::start().await;
+    let dir = testkit::temp_dir("origin-claims-ladder");
+    let mut args = H264_AAC.to_vec();
+    args.extend(["-movflags", "+faststart"]);
+    let file = clip(&dir, "clip.mp4", "320x240", 2, &args);
+    let (id, key, event) = h.upload(&file, "video/mp4").await;
+    let outcome = h.origin.handle(event, None).await.unwrap();
+    assert!(
+        matches!(&outcome[..], [Outcome::Ready { .. }]),
+        "{outcome:?}"
+    );
+    assert_eq!(h.create_jobs(), 1, "the ladder's job");
+    let video = h.video(&id).await;
+    assert_eq!(video["status"], "ready", "it plays at once");
+    assert_eq!(video["streams"]["ladder"], "processing");
+    assert!(h.source_exists(&key).await, "the ladder is made from it");
+
+    // The ladder's job completes.
+    h.ladder_written(&id).await;
+    let mut complete = fixture("mediaconvert-complete.json", Some(&id));
+    let detail = &mut complete["detail"];
+    detail["userMetadata"]["sourceKey"] = key.as_str().into();
+    detail["userMetadata"]["makes"] = "streams".into();
+    detail["outputGroupDetails"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|g| !g.to_string().contains("video.mp4"));
+    let outcome = h.origin.handle(complete.clone(), None).await.unwrap();
+    assert!(
+        matches!(&outcome[..], [Outcome::StreamsReady { .. }]),
+        "{outcome:?}"
+    );
+    assert_eq!(h.video(&id).await["streams"]["ladder"], "ready");
+    assert!(
+        !h.source_exists(&key).await,
+        "gone once the ladder was acknowledged"
+    );
+    // Redelivered: a replay the edge recognises, nothing changes.
+    h.origin.handle(complete, None).await.unwrap();
+    assert_eq!(h.video(&id).await["streams"]["ladder"], "ready");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -235,7 +301,7 @@ async fn a_fast_start_mp4_is_ready_by_copy_and_a_replayed_put_cannot_swap_it() {
         matches!(&outcome[..], [Outcome::Ready { .. }]),
         "{outcome:?}"
     );
-    assert_eq!(h.create_jobs(), 0, "a copy needs no job");
+    assert_eq!(h.create_jobs(), 1, "no job for the MP4; one for its ladder");
     let video = h.video(&id).await;
     assert_eq!(video["status"], "ready");
     assert_eq!(
@@ -248,13 +314,6 @@ async fn a_fast_start_mp4_is_ready_by_copy_and_a_replayed_put_cannot_swap_it() {
         .await
         .unwrap();
     assert!(std::fs::read(&copied).unwrap() == std::fs::read(&file).unwrap());
-    assert!(
-        h.store
-            .head(&bucket("incoming"), &key)
-            .await
-            .unwrap()
-            .is_none()
-    );
 
     // Someone replays the presigned PUT with other bytes: S3 announces a new object version.
     let other = dir.join("other.mp4");

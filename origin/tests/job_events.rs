@@ -1,7 +1,8 @@
 //! The handler's branches on in-memory ports: S3 notifications (claim, probe, plan, then a
 //! copy or a job, or the reasons not to), and the MediaConvert `Job State Change` fixtures
 //! (COMPLETE, ERROR, CANCELED, PROGRESSING, STATUS_UPDATE). The HTTP edge's behaviour is tested
-//! last, against a signature-checking edge receiver.
+//! last, against a signature-checking edge receiver. The streaming set's flows (a copy then
+//! its ladder job, a job that made the MP4 first) are in `streaming_set.rs`.
 
 mod common;
 
@@ -11,6 +12,7 @@ use model::{ObjectKey, VideoId};
 use origin::clock::{Clock, SystemClock};
 use origin::edge::{Edge as _, HttpEdge};
 use origin::retry::Backoff;
+use origin::transcoder::{Makes, streams_token};
 use origin::{Error, Outcome, Plan};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -49,7 +51,13 @@ async fn an_upload_is_probed_planned_and_submitted_once_per_object_version() {
         "{outcome:?}"
     );
     let spec = &test.submitted()[0];
-    assert_eq!(spec.output_key, ObjectKey::mp4(&id));
+    assert_eq!(spec.mp4, Some(ObjectKey::mp4(&id)));
+    assert_eq!(
+        spec.makes(),
+        Makes::Mp4,
+        "a remux makes its MP4 alone first: it plays in seconds, the ladder follows"
+    );
+    assert!(spec.streams.is_none());
     assert_eq!(spec.source.key, mp4_source(&id));
     assert_eq!(spec.token, spec.source.token());
     assert!(
@@ -88,7 +96,7 @@ async fn an_upload_the_catalog_does_not_expect_is_not_converted() {
 }
 
 #[tokio::test]
-async fn a_fast_start_mp4_is_copied_into_place_without_a_job() {
+async fn a_fast_start_mp4_is_copied_into_place_and_its_streaming_set_gets_a_job() {
     let (test, id) = with_source(false);
     let test = test.probing_as(ProbeAnswer::Media(fast_start()));
     let outcome = test
@@ -102,7 +110,6 @@ async fn a_fast_start_mp4_is_copied_into_place_without_a_job() {
             output_key: ObjectKey::mp4(&id)
         }]
     );
-    assert!(test.submitted().is_empty(), "no transcoding job for a copy");
     assert_eq!(
         test.store
             .get(&bucket("media"), &ObjectKey::mp4(&id))
@@ -110,16 +117,36 @@ async fn a_fast_start_mp4_is_copied_into_place_without_a_job() {
         Some(&b"source bytes"[..]),
         "the bytes as uploaded"
     );
+    let jobs = test.submitted();
+    assert_eq!(
+        jobs.len(),
+        1,
+        "no job for the MP4, one for its streaming set"
+    );
+    assert_eq!(jobs[0].makes(), Makes::Streams);
+    assert_eq!(jobs[0].token, streams_token(&jobs[0].source.token()));
     let sent = test.sent();
-    assert_eq!(sent.len(), 1);
+    assert_eq!(sent.len(), 2);
     assert_eq!(sent[0]["status"], "ready");
+    assert!(
+        sent[0].get("hlsKey").is_none(),
+        "the ladder is still to come"
+    );
     assert_eq!(
         (&sent[0]["width"], &sent[0]["height"]),
         (&json!(320), &json!(240))
     );
+    assert_eq!(
+        (&sent[1]["status"], &sent[1]["streams"], &sent[1]["eventId"]),
+        (
+            &json!("streams"),
+            &json!("processing"),
+            &json!("job-1:streams:progressing")
+        )
+    );
     assert!(
-        !source_kept(&test, &id),
-        "deleted once ready was acknowledged"
+        source_kept(&test, &id),
+        "kept: the streaming set is made from it"
     );
 }
 
@@ -129,13 +156,16 @@ fn fast_start() -> origin::MediaInfo {
     info
 }
 
-/// Whatever path makes a video ready, its source stays until the edge has acknowledged
-/// `ready`: a lost report can be replayed from a source that still exists.
+/// Whatever path makes a video ready, its source stays until the edge has acknowledged an
+/// event after which nothing needs it: a lost report can be replayed from a source that
+/// still exists.
 #[tokio::test]
-async fn the_source_stays_until_the_edge_has_heard_ready() {
+async fn the_source_stays_until_the_edge_says_nothing_needs_it() {
     for event in ["s3-put.json", "mediaconvert-complete.json"] {
         let (test, id) = with_source(true);
         let test = test.probing_as(ProbeAnswer::Media(fast_start()));
+        test.store
+            .put(&bucket("media"), &ObjectKey::hls_master(&id), b"#EXTM3U\n");
         test.edge.refuse_reports(true);
         let err = test.handle(fixture(event, Some(&id))).await.unwrap_err();
         assert!(err.is_retryable(), "{event}: {err}");
@@ -146,9 +176,11 @@ async fn the_source_stays_until_the_edge_has_heard_ready() {
             matches!(&outcome[..], [Outcome::Ready { .. }]),
             "{event}: {outcome:?}"
         );
-        assert!(
-            !source_kept(&test, &id),
-            "{event}: gone once ready was heard"
+        let copied = event == "s3-put.json";
+        assert_eq!(
+            source_kept(&test, &id),
+            copied,
+            "{event}: a copy's streaming set still needs it; one job made everything"
         );
     }
 }
@@ -218,8 +250,13 @@ async fn a_source_gone_before_it_was_probed_makes_no_job_and_no_report() {
 }
 
 #[tokio::test]
-async fn complete_verifies_the_output_deletes_the_source_then_reports_ready() {
+async fn complete_verifies_the_outputs_reports_ready_then_deletes_the_source() {
     let (test, id) = with_source(true);
+    let media = bucket("media");
+    test.store
+        .put(&media, &ObjectKey::hls_master(&id), b"#EXTM3U\n");
+    let capture = ObjectKey::output(&id, "poster.0000000.jpg").unwrap();
+    test.store.put(&media, &capture, b"\xff\xd8 poster");
     let event = fixture("mediaconvert-complete.json", Some(&id));
     let outcome = test.handle(event.clone()).await.unwrap();
     assert_eq!(
@@ -240,13 +277,57 @@ async fn complete_verifies_the_output_deletes_the_source_then_reports_ready() {
         (&json!(3000), &json!(320), &json!(240))
     );
     assert_eq!(ready["outputKey"], ObjectKey::mp4(&id).as_str());
+    assert_eq!(ready["hlsKey"], ObjectKey::hls_master(&id).as_str());
+    // The frame capture, under the name the layout wants.
+    assert_eq!(ready["posterKey"], ObjectKey::poster(&id).as_str());
+    assert_eq!(
+        test.store.get(&media, &ObjectKey::poster(&id)).as_deref(),
+        Some(&b"\xff\xd8 poster"[..])
+    );
+    assert!(test.store.get(&media, &capture).is_none());
+    // No trick-play images named by the master: no storyboard.
+    assert!(ready.get("storyboardKey").is_none());
     assert_eq!(ready["occurredAt"], "2025-01-02T03:06:05Z");
 
-    // EventBridge delivers at least once: the replay repeats the same event id, harmlessly.
+    // EventBridge delivers at least once: the replay repeats the same event, harmlessly.
     assert_eq!(test.handle(event).await.unwrap(), outcome);
     let sent = test.sent();
     assert_eq!(sent.len(), 2);
-    assert_eq!(sent[1]["eventId"], sent[0]["eventId"]);
+    assert_eq!(sent[1], sent[0]);
+}
+
+#[tokio::test]
+async fn a_complete_job_without_its_ladder_plays_as_mp4_and_says_why() {
+    let (test, id) = with_source(true);
+    let outcome = test
+        .handle(fixture("mediaconvert-complete.json", Some(&id)))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome[..], [Outcome::Ready { .. }]),
+        "{outcome:?}"
+    );
+    let sent = test.sent();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0]["status"], "ready");
+    assert!(sent[0].get("hlsKey").is_none());
+    assert_eq!(
+        (
+            &sent[1]["status"],
+            &sent[1]["streams"],
+            &sent[1]["error"]["code"]
+        ),
+        (
+            &json!("streams"),
+            &json!("failed"),
+            &json!("output_missing")
+        )
+    );
+    assert_eq!(sent[1]["eventId"], "1735787165123-abc123:streams:failed");
+    assert!(
+        !source_kept(&test, &id),
+        "nothing more will be made from it"
+    );
 }
 
 /// Job ends that cannot give a video: each fails with its code, and the source stays.
@@ -444,12 +525,16 @@ async fn every_refusal_from_the_edge_is_retried_and_none_ends_an_event() {
         3,
         "every attempt was made"
     );
-    // The right secret: delivered and verified.
-    http_edge(&edge.url, WEBHOOK_SECRET)
-        .report(&event, None)
-        .await
-        .unwrap();
+    // The right secret: delivered, verified and acknowledged; the same event again is a
+    // replay the edge recognises.
+    let right = http_edge(&edge.url, WEBHOOK_SECRET);
+    let acknowledged = right.report(&event, None).await.unwrap();
     assert!(edge.events.lock().unwrap().last().unwrap().signature_ok);
+    assert_eq!(
+        (acknowledged.duplicate, acknowledged.source_needed),
+        (false, true)
+    );
+    assert!(right.report(&event, None).await.unwrap().duplicate);
 
     // Nobody listening: retried with backoff, then handed back as retryable.
     let unreachable = format!("http://127.0.0.1:{}", testkit::free_port());

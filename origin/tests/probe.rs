@@ -170,6 +170,25 @@ async fn ranged_reads_tell_what_ffprobe_tells() {
         assert!((d1 - d2).abs() <= 100, "{name}: {d1} vs {d2} ms");
     }
 
+    // A phone video: the track header turns the picture; both probes read the turn, and the
+    // picture stands up.
+    let landscape = clip(&dir, "landscape.mp4", "320x240", 1, &h264);
+    for (degrees, turn) in [("90", 90), ("270", 270), ("180", 180)] {
+        let rotated = dir.join(format!("rotated-{degrees}.mp4"));
+        let (from, to) = (landscape.to_str().unwrap(), rotated.to_str().unwrap());
+        let rotate = format!("rotate={degrees}");
+        common::ffmpeg(&["-i", from, "-c", "copy", "-metadata:s:v:0", &rotate, to]);
+        let size = std::fs::metadata(&rotated).unwrap().len();
+        let key = mp4_source(&common::video_id());
+        put_file(&store, "incoming", &key, &rotated).await;
+        let ranged = probe_object(&store, &source(key, size)).await.unwrap();
+        let local = ffmpeg.probe(&rotated, size).await.unwrap();
+        let (r, l) = (ranged.video.unwrap(), local.video.unwrap());
+        assert_eq!((r.rotation, l.rotation), (turn, turn), "rotate={degrees}");
+        let upright = if turn == 180 { (320, 240) } else { (240, 320) };
+        assert_eq!((r.upright(), l.upright()), (Some(upright), Some(upright)));
+    }
+
     // Not ISO base media at all: unknown, so transcode (MediaConvert reads any container).
     let mkv = clip(&dir, "x.mkv", "320x240", 1, &h264);
     let size = std::fs::metadata(&mkv).unwrap().len();

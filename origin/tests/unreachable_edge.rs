@@ -1,8 +1,11 @@
-//! The edge is down while a job finishes: the job completes, its events wait in the outbox,
-//! and the edge receives them, in order, once it is back.
+//! The edge cannot take job events while a job finishes (it answers 503, as mid-deploy): the
+//! job completes, its events wait in the outbox, and the edge receives them, in order, once
+//! it takes them again. Without an acknowledgement the origin cannot know that the source is
+//! no longer needed, so it keeps it (deleting the video removes it).
 
 mod common;
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::fakes::bucket;
@@ -15,9 +18,11 @@ use origin::local::Stage;
 use origin::store::ObjectStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unreachable_edge_gets_the_events_later() {
+async fn an_edge_that_cannot_take_events_gets_them_later() {
     let weed = testkit::SeaweedFs::shared();
-    let port = testkit::free_port();
+    let edge = Edge::start();
+    // Claims pass (the upload is converted); job events are refused until the end.
+    edge.refusing_events.store(true, Ordering::Relaxed);
     let dir = testkit::temp_dir("origin-unreachable");
     let config = LocalConfig {
         s3: common::s3_config(&weed.s3_endpoint),
@@ -26,7 +31,7 @@ async fn an_unreachable_edge_gets_the_events_later() {
             incoming: bucket("incoming"),
             media: bucket("media"),
         },
-        edge_url: format!("http://127.0.0.1:{port}"),
+        edge_url: edge.url.clone(),
         webhook_secret: WEBHOOK_SECRET.as_bytes().to_vec().into(),
         state_dir: dir.join("state"),
         poll_interval: Duration::from_millis(200),
@@ -35,6 +40,7 @@ async fn an_unreachable_edge_gets_the_events_later() {
             Some(testkit::tool("ffmpeg")),
             Some(testkit::tool("ffprobe")),
         ),
+        ladder_cap: model::ladder::DEFAULT_CAP,
     };
     let running = origin::local::start(config).unwrap();
     let clip = common::clip(
@@ -83,22 +89,27 @@ async fn an_unreachable_edge_gets_the_events_later() {
             .head(&bucket("incoming"), &source)
             .await
             .unwrap()
-            .is_none()
+            .is_some(),
+        "no acknowledgement, so the source stays"
     );
-    let outbox = std::fs::read_dir(running.state.outbox()).unwrap().count();
+    let outbox = running.origin.edge.clone();
+    let waiting = outbox.pending().unwrap().len();
     assert!(
-        outbox >= 2,
-        "progress and ready wait in the outbox ({outbox} files)"
+        waiting >= 2,
+        "progress and ready wait in the outbox ({waiting} events)"
     );
 
-    // The edge comes back on the same address.
-    let edge = Edge::start_on(port);
+    assert!(edge.for_video(&id).is_empty(), "nothing was taken");
+
+    // The edge takes events again.
+    edge.refusing_events.store(false, Ordering::Relaxed);
     let (edge2, id2) = (edge.clone(), id.clone());
     let ready =
         tokio::task::spawn_blocking(move || edge2.wait_final(&id2, Duration::from_secs(60)))
             .await
             .unwrap();
     assert_eq!(ready["status"], "ready");
+    assert!(ready.get("hlsKey").is_some(), "{ready}");
     let events = edge.for_video(&id);
     assert_eq!(
         events.last().unwrap()["status"],
@@ -110,12 +121,12 @@ async fn an_unreachable_edge_gets_the_events_later() {
             .iter()
             .all(|e| e["status"] == "processing")
     );
-    let running_state = running.state.clone();
     tokio::task::spawn_blocking(move || {
         wait_for("an empty outbox", Duration::from_secs(10), || {
-            (std::fs::read_dir(running_state.outbox()).unwrap().count() == 0).then_some(())
+            outbox.pending().unwrap().is_empty().then_some(())
         })
     })
     .await
     .unwrap();
+    assert!(running.origin.edge.refused().unwrap().is_empty());
 }

@@ -47,7 +47,13 @@ fn presign_upload_part(c: &mut Criterion) {
 }
 
 fn verify_jwt(c: &mut Criterion) {
-    let issuer = JwtIssuer::from_seed(&[7; 32]);
+    let issuer = JwtIssuer::from_seed(
+        &[7; 32],
+        signer::jwt::TokenScope {
+            issuer: "edgevid".into(),
+            audience: "edgevid-api".into(),
+        },
+    );
     let user = UserId::new(Timestamp::from_unix_ms(1_700_000_000_000), [1; 10]);
     let email = Email::parse("user@example.com").unwrap();
     let now = Timestamp::from_unix_secs(1_700_000_000);

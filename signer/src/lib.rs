@@ -12,6 +12,7 @@ pub mod multipart;
 pub mod password;
 pub mod playback;
 pub mod s3;
+pub mod session;
 pub mod webhook;
 
 pub use error::{Error, Result};

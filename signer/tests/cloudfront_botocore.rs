@@ -118,9 +118,15 @@ fn matches_botocore_cloudfront_signer() {
         );
     }
 
-    // Wildcard resources: custom-policy cookies equal botocore's custom-policy parameters.
+    // Wildcard resources: the custom-policy query string (appended to every segment URI of a
+    // playlist) and cookies equal botocore's custom-policy parameters.
     for (i, (resource, expires)) in WILDCARDS.iter().enumerate() {
         let theirs = oracle["policies"][i].as_str().unwrap();
+        assert_eq!(
+            pkcs1.signed_query(resource, expiry(*expires)).unwrap(),
+            theirs[resource.len() + 1..],
+            "{resource}"
+        );
         let expected: Vec<(String, String)> = params_after(theirs, resource)
             .into_iter()
             .map(|(name, value)| (format!("CloudFront-{name}"), value.to_string()))

@@ -10,11 +10,13 @@ use signer::Error;
 use std::time::Duration;
 
 use model::{Email, Role, Timestamp, UserId};
-use signer::jwt::{Claims, JwtIssuer};
+use signer::jwt::{Claims, JwtIssuer, TokenScope};
 
 const SEED: [u8; 32] = [0x42; 32];
 const OTHER_SEED: [u8; 32] = [0x24; 32];
 const NOW: i64 = 1_750_000_000;
+const ISSUER: &str = "edgevid";
+const AUDIENCE: &str = "edgevid-api";
 
 /// `NOW + offset` seconds.
 fn at(offset: i64) -> Timestamp {
@@ -26,12 +28,19 @@ fn as_json(claims: &Claims) -> serde_json::Value {
     json!({
         "sub": claims.sub, "email": claims.email, "role": claims.role, "jti": claims.jti,
         "iat": claims.issued_at.unix_secs(), "exp": claims.expires_at.unix_secs(),
+        "iss": ISSUER, "aud": AUDIENCE,
     })
 }
 
 #[test]
 fn interoperates_with_pyjwt() {
-    let issuer = JwtIssuer::from_seed(&SEED);
+    let issuer = JwtIssuer::from_seed(
+        &SEED,
+        TokenScope {
+            issuer: ISSUER.into(),
+            audience: AUDIENCE.into(),
+        },
+    );
     let verifier = issuer.verifier();
     let user = UserId::new(Timestamp::from_unix_ms(1_749_000_000_000), [9; 10]);
     let email = Email::parse("member@example.com").unwrap();
@@ -58,7 +67,7 @@ fn interoperates_with_pyjwt() {
 
     let theirs_claims = json!({
         "sub": user.as_str(), "email": "member@example.com", "role": "admin",
-        "iat": NOW, "exp": NOW + 600, "jti": "jti-theirs",
+        "iat": NOW, "exp": NOW + 600, "jti": "jti-theirs", "iss": ISSUER, "aud": AUDIENCE,
     });
     let oracle = common::run_oracle(
         "jwt_pyjwt.py",
@@ -67,6 +76,8 @@ fn interoperates_with_pyjwt() {
             "other_seed_hex": hex::encode(OTHER_SEED),
             "claims": theirs_claims,
             "now": NOW,
+            "issuer": ISSUER,
+            "audience": AUDIENCE,
             "verify": [
                 {"token": ours, "now": NOW + 1},
                 {"token": admin_token, "now": NOW + 30},
@@ -114,6 +125,9 @@ fn interoperates_with_pyjwt() {
     for refused in [
         "no_exp",
         "other_key",
+        "other_issuer",
+        "other_audience",
+        "no_audience",
         "alg_none",
         "hs256_public_raw",
         "hs256_public_base64",

@@ -13,7 +13,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use model::{BucketName, ObjectKey, Timestamp};
 use serde_json::{Value, json};
-use signer::s3::xml::{CompletedPart, complete_multipart_upload_body, delete_objects_body};
+use signer::s3::xml::{
+    CompletedPart, ObjectVersion, complete_multipart_upload_body, delete_objects_body,
+};
 use signer::s3::{Addressing, Credentials, S3Config, S3Request};
 
 const PRESIGN_CASES: usize = 600;
@@ -131,6 +133,7 @@ enum Op {
     PutObject {
         content_length: u64,
         content_type: &'static str,
+        create_only: bool,
     },
     CreateMultipartUpload {
         content_type: Option<&'static str>,
@@ -146,6 +149,7 @@ enum Op {
     },
     CompleteMultipartUpload {
         upload_id: &'static str,
+        create_only: bool,
     },
     AbortMultipartUpload {
         upload_id: &'static str,
@@ -191,8 +195,10 @@ impl Op {
             Op::PutObject {
                 content_length,
                 content_type,
+                create_only,
             } => {
-                json!({"content_length": content_length, "content_type": content_type})
+                json!({"content_length": content_length, "content_type": content_type,
+                    "create_only": create_only})
             }
             Op::CreateMultipartUpload { content_type } => json!({"content_type": content_type}),
             Op::UploadPart {
@@ -208,9 +214,11 @@ impl Op {
             } => {
                 json!({"upload_id": upload_id, "part_number_marker": part_number_marker})
             }
-            Op::CompleteMultipartUpload { upload_id } | Op::AbortMultipartUpload { upload_id } => {
-                json!({"upload_id": upload_id})
-            }
+            Op::CompleteMultipartUpload {
+                upload_id,
+                create_only,
+            } => json!({"upload_id": upload_id, "create_only": create_only}),
+            Op::AbortMultipartUpload { upload_id } => json!({"upload_id": upload_id}),
             Op::GetObject { disposition, range } => {
                 json!({"response_content_disposition": disposition, "range": range})
             }
@@ -259,6 +267,7 @@ impl Case {
             0 => Op::PutObject {
                 content_length: rng.below(6 * 1024 * 1024 * 1024),
                 content_type: rng.pick(&CONTENT_TYPES),
+                create_only: rng.chance(),
             },
             1 => Op::CreateMultipartUpload {
                 content_type: rng.chance().then(|| rng.pick(&CONTENT_TYPES)),
@@ -274,6 +283,7 @@ impl Case {
             },
             4 => Op::CompleteMultipartUpload {
                 upload_id: rng.pick(&UPLOAD_IDS),
+                create_only: rng.chance(),
             },
             5 => Op::AbortMultipartUpload {
                 upload_id: rng.pick(&UPLOAD_IDS),
@@ -324,11 +334,13 @@ impl Case {
             Op::PutObject {
                 content_length,
                 content_type,
+                create_only,
             } => S3Request::PutObject {
                 bucket,
                 key,
                 content_length,
                 content_type,
+                create_only,
             },
             Op::CreateMultipartUpload { content_type } => S3Request::CreateMultipartUpload {
                 bucket,
@@ -355,10 +367,14 @@ impl Case {
                 upload_id,
                 part_number_marker,
             },
-            Op::CompleteMultipartUpload { upload_id } => S3Request::CompleteMultipartUpload {
+            Op::CompleteMultipartUpload {
+                upload_id,
+                create_only,
+            } => S3Request::CompleteMultipartUpload {
                 bucket,
                 key,
                 upload_id,
+                create_only,
             },
             Op::AbortMultipartUpload { upload_id } => S3Request::AbortMultipartUpload {
                 bucket,
@@ -434,7 +450,11 @@ impl Case {
                 },
             ]),
             Op::DeleteObjects => {
-                delete_objects_body(std::slice::from_ref(&self.key), rng.chance()).unwrap()
+                let current = ObjectVersion {
+                    key: self.key.clone(),
+                    version_id: None,
+                };
+                delete_objects_body(&[current], rng.chance()).unwrap()
             }
             _ => Vec::new(),
         }
@@ -522,7 +542,11 @@ fn matches_botocore() {
             [[1, "\"a&b<c>'\""], [2, "x"]],
             [[10000, "\"0123456789abcdef0123456789abcdef-2\""]],
         ],
-        "delete": [[keys_for_bodies, true], [["k"], false]],
+        // Each object a key and, to remove one version for good, its version id.
+        "delete": [
+            [keys_for_bodies.iter().map(|k| json!([k, null])).collect::<Vec<_>>(), true],
+            [[["k", null], ["k", "3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo&"]], false],
+        ],
     });
     let oracle = common::run_oracle(
         "s3_botocore.py",
@@ -608,18 +632,25 @@ fn matches_botocore() {
         .unwrap(),
         complete[1].as_str().unwrap()
     );
-    let keys: Vec<ObjectKey> = keys_for_bodies
-        .iter()
-        .map(|k| ObjectKey::parse(k).unwrap())
-        .collect();
+    let version = |key: &str, version_id: Option<&str>| ObjectVersion {
+        key: ObjectKey::parse(key).unwrap(),
+        version_id: version_id.map(Into::into),
+    };
+    let current: Vec<ObjectVersion> = keys_for_bodies.iter().map(|k| version(k, None)).collect();
     let delete = &oracle["bodies"]["delete"];
     assert_eq!(
-        String::from_utf8(delete_objects_body(&keys, true).unwrap()).unwrap(),
+        String::from_utf8(delete_objects_body(&current, true).unwrap()).unwrap(),
         delete[0].as_str().unwrap()
     );
+    let versions = [
+        version("k", None),
+        version(
+            "k",
+            Some("3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo&"),
+        ),
+    ];
     assert_eq!(
-        String::from_utf8(delete_objects_body(&[ObjectKey::parse("k").unwrap()], false).unwrap())
-            .unwrap(),
+        String::from_utf8(delete_objects_body(&versions, false).unwrap()).unwrap(),
         delete[1].as_str().unwrap()
     );
 }

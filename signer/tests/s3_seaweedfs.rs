@@ -122,6 +122,7 @@ async fn put(key: &ObjectKey, body: &[u8]) {
         key,
         content_length: body.len() as u64,
         content_type: "application/octet-stream",
+        create_only: false,
     };
     let reply = send(s3().sign(&request, body.to_vec(), now()).unwrap()).await;
     assert_eq!(
@@ -157,6 +158,7 @@ async fn presigned_put_binds_length_and_type() {
         key: &key,
         content_length: body.len() as u64,
         content_type: "video/mp4",
+        create_only: false,
     };
     let presigned = s3().presign(&request, now(), HOUR).unwrap();
     assert_eq!(
@@ -303,6 +305,7 @@ async fn multipart_upload_with_presigned_parts() {
         bucket: &bucket,
         key: &key,
         upload_id: &upload.upload_id,
+        create_only: false,
     };
     let body = xml::complete_multipart_upload_body(&completed);
     let done = send(s3.sign(&complete, body, now()).unwrap()).await;
@@ -490,7 +493,14 @@ async fn list_pages_and_delete_objects() {
 
     // DeleteObjects: signed with Content-MD5 over the body.
     let request = S3Request::DeleteObjects { bucket: &bucket };
-    let body = xml::delete_objects_body(&keys, false).unwrap();
+    let objects: Vec<xml::ObjectVersion> = keys
+        .iter()
+        .map(|key| xml::ObjectVersion {
+            key: key.clone(),
+            version_id: None,
+        })
+        .collect();
+    let body = xml::delete_objects_body(&objects, false).unwrap();
     let signed = s3.sign(&request, body, now()).unwrap();
     assert!(signed.headers().contains_key("content-md5"));
     let reply = send(signed).await;
@@ -627,6 +637,7 @@ async fn tampered_expired_and_foreign_signatures_are_refused() {
         key: &key,
         content_length: 12,
         content_type: "video/mp4",
+        create_only: false,
     };
     let mut signed = s3()
         .sign(&request, b"honest bytes".to_vec(), now())
@@ -638,4 +649,172 @@ async fn tampered_expired_and_foreign_signatures_are_refused() {
     refused(send(signed).await, "header-signed PUT with another length");
     let got = send_presigned(&presigned, Vec::new()).await;
     assert_eq!(got.body, b"secret video", "the object is unchanged");
+}
+
+#[tokio::test]
+async fn create_only_writes_refuse_to_replace_an_object() {
+    let bucket = incoming();
+    let key = test_key("create-only", "source.mp4");
+    let body = b"first".to_vec();
+    let request = S3Request::PutObject {
+        bucket: &bucket,
+        key: &key,
+        content_length: body.len() as u64,
+        content_type: "video/mp4",
+        create_only: true,
+    };
+    let presigned = s3().presign(&request, now(), HOUR).unwrap();
+    assert!(
+        presigned
+            .headers
+            .contains(&("if-none-match".into(), "*".into()))
+    );
+    assert_eq!(
+        send_presigned(&presigned, body.clone()).await.status,
+        StatusCode::OK
+    );
+    // The same URL replayed: refused, the object stays as it was.
+    let replay = send_presigned(&presigned, b"other".to_vec()).await;
+    assert_eq!(replay.status, StatusCode::PRECONDITION_FAILED);
+    // Dropping the signed header breaks the signature.
+    let mut unconditional = presigned.clone();
+    unconditional
+        .headers
+        .retain(|(name, _)| name != "if-none-match");
+    assert_eq!(
+        send_presigned(&unconditional, b"other".to_vec())
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let get = s3()
+        .presign(
+            &S3Request::GetObject {
+                bucket: &bucket,
+                key: &key,
+                response_content_disposition: None,
+                range: None,
+            },
+            now(),
+            HOUR,
+        )
+        .unwrap();
+    assert_eq!(send_presigned(&get, Vec::new()).await.body, body);
+
+    // A multipart upload completed onto an existing key is refused the same way.
+    let created = send(
+        s3().sign(
+            &S3Request::CreateMultipartUpload {
+                bucket: &bucket,
+                key: &key,
+                content_type: None,
+            },
+            Vec::new(),
+            now(),
+        )
+        .unwrap(),
+    )
+    .await;
+    let upload_id = xml::parse_initiate_multipart_upload(&created.body)
+        .unwrap()
+        .upload_id;
+    let part = send(
+        s3().sign(
+            &S3Request::UploadPart {
+                bucket: &bucket,
+                key: &key,
+                upload_id: &upload_id,
+                part_number: 1,
+                content_length: 5,
+            },
+            b"parts".to_vec(),
+            now(),
+        )
+        .unwrap(),
+    )
+    .await;
+    let etag = part.header("etag").to_string();
+    let complete = S3Request::CompleteMultipartUpload {
+        bucket: &bucket,
+        key: &key,
+        upload_id: &upload_id,
+        create_only: true,
+    };
+    let body = xml::complete_multipart_upload_body(&[xml::CompletedPart {
+        part_number: 1,
+        etag,
+    }]);
+    let refused = send(s3().sign(&complete, body, now()).unwrap()).await;
+    assert_eq!(refused.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(send_presigned(&get, Vec::new()).await.body, b"first");
+}
+
+#[tokio::test]
+async fn every_version_of_a_versioned_object_can_be_listed_and_removed() {
+    // A bucket of its own with versioning on (as the media bucket is in production).
+    let name = format!("versioned-{}", std::process::id());
+    testkit::python_output(
+        "import botocore.session,sys\n\
+         s3 = botocore.session.get_session().create_client('s3', endpoint_url=sys.argv[1],\n\
+             region_name='us-east-1', aws_access_key_id=sys.argv[2],\n\
+             aws_secret_access_key=sys.argv[3])\n\
+         s3.create_bucket(Bucket=sys.argv[4])\n\
+         s3.put_bucket_versioning(Bucket=sys.argv[4], VersioningConfiguration={'Status': 'Enabled'})",
+        &[
+            &SeaweedFs::shared().s3_endpoint,
+            testkit::S3_ACCESS_KEY,
+            testkit::S3_SECRET_KEY,
+            &name,
+        ],
+    );
+    let bucket = BucketName::parse(&name).unwrap();
+    let key = test_key("versions", "video.mp4");
+    for body in [b"one".as_slice(), b"two"] {
+        let request = S3Request::PutObject {
+            bucket: &bucket,
+            key: &key,
+            content_length: body.len() as u64,
+            content_type: "video/mp4",
+            create_only: false,
+        };
+        let reply = send(s3().sign(&request, body.to_vec(), now()).unwrap()).await;
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    let delete = S3Request::DeleteObject {
+        bucket: &bucket,
+        key: &key,
+    };
+    send(s3().sign(&delete, Vec::new(), now()).unwrap()).await;
+    let list = |bucket: &BucketName| {
+        s3().sign(
+            &S3Request::ListObjectVersions {
+                bucket,
+                prefix: Some("signer-tests/versions/"),
+                key_marker: None,
+                version_id_marker: None,
+                max_keys: Some(1000),
+            },
+            Vec::new(),
+            now(),
+        )
+        .unwrap()
+    };
+    let page = xml::parse_list_object_versions(&send(list(&bucket)).await.body).unwrap();
+    // Two versions and the delete marker a plain delete leaves.
+    assert_eq!(page.versions.len(), 3, "{page:?}");
+    assert!(page.versions.iter().all(|v| v.version_id.is_some()));
+    let body = xml::delete_objects_body(&page.versions, true).unwrap();
+    let reply = send(
+        s3().sign(&S3Request::DeleteObjects { bucket: &bucket }, body, now())
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        xml::parse_delete_objects(&reply.body)
+            .unwrap()
+            .errors
+            .is_empty()
+    );
+    let after = xml::parse_list_object_versions(&send(list(&bucket)).await.body).unwrap();
+    assert_eq!(after.versions, []);
 }

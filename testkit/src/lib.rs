@@ -2,9 +2,11 @@
 //! tools `cargo xtask` installs, runs SeaweedFS on loopback, and supervises child processes
 //! so that none outlives its owner. Nothing here is a mock. std only.
 
+mod fault_proxy;
 mod seaweedfs;
 mod supervised;
 
+pub use fault_proxy::{Fault, FaultProxy};
 pub use seaweedfs::{SeaweedFs, SeaweedOptions};
 pub use supervised::Supervised;
 

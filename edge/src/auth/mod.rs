@@ -1,11 +1,16 @@
-//! Who is calling: sign-in (throttled, with the bootstrap admin), bearer tokens, and the
-//! users admins create.
+//! Who is calling: sign-in (throttled, with the bootstrap admin), sessions (short access
+//! tokens, rotating refresh tokens), bearer tokens, and the accounts admins manage.
 
+mod session;
 mod signin;
 mod users;
 
-pub use signin::{FAILURE_WINDOW, MAX_FAILURES, sign_in};
-pub use users::create_user;
+pub use session::{REFRESH_COOKIE, logout, refresh};
+pub use signin::{CLIENT, DEVICE_COOKIE, EMAIL, PAIR, sign_in};
+pub use users::{
+    VIDEOS_PER_DELETE, change_own_password, change_user, create_user, delete_user, list_users,
+    reset_password,
+};
 
 use crate::app::App;
 use crate::error::{Error, ErrorCode, Result};

@@ -4,13 +4,15 @@
 
 mod claims;
 mod events;
+mod sessions;
 mod throttle;
 mod users;
 mod videos;
 
 pub use events::JOB_EVENT_RETENTION;
-pub use throttle::Window;
-pub use users::UserRow;
+pub use sessions::Renewal;
+pub use throttle::{Rule, SignInStart, settle_success};
+pub use users::{Changed, QuotaOverrides, Retirement, Usage, UserChange, UserRow, UserWithUsage};
 pub use videos::{ListCursor, VideoRow};
 
 use crate::error::{Error, Result};

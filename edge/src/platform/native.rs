@@ -3,16 +3,22 @@
 
 use crate::app::App;
 use crate::error::{Error, Result};
-use crate::ports::{Database, HttpClient, Platform, Row, SqlValue, Statement};
+use crate::ports::{
+    Database, Deferred, HttpClient, Limiter, Outcome, Platform, Row, SqlValue, Statement,
+};
 use crate::respond::Served;
 use model::Timestamp;
 use rusqlite::types::{ToSqlOutput, Value as SqliteValue, ValueRef};
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// SQLite behind the `Database` port.
 pub struct Sqlite {
     connection: Mutex<rusqlite::Connection>,
+    /// Calls so far (each would be one round trip to D1): tests count them per request.
+    round_trips: AtomicU64,
 }
 
 impl Sqlite {
@@ -25,6 +31,7 @@ impl Sqlite {
             .map_err(db_error)?;
         let sqlite = Sqlite {
             connection: Mutex::new(connection),
+            round_trips: AtomicU64::new(0),
         };
         sqlite.migrate(migrations)?;
         Ok(sqlite)
@@ -38,7 +45,7 @@ impl Sqlite {
             .filter(|path| path.extension().is_some_and(|ext| ext == "sql"))
             .collect();
         files.sort();
-        let connection = self.lock()?;
+        let connection = self.connection()?;
         for file in files {
             let sql = std::fs::read_to_string(&file)
                 .map_err(|e| Error::Database(format!("read {}: {e}", file.display())))?;
@@ -47,7 +54,18 @@ impl Sqlite {
         Ok(())
     }
 
+    /// Database calls made so far.
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::Relaxed)
+    }
+
+    /// The connection, for one round trip.
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, rusqlite::Connection>> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        self.connection()
+    }
+
+    fn connection(&self) -> Result<std::sync::MutexGuard<'_, rusqlite::Connection>> {
         self.connection
             .lock()
             .map_err(|_| Error::Database("a previous query panicked".into()))
@@ -75,49 +93,76 @@ fn run(connection: &rusqlite::Connection, sql: &str, params: &[SqlValue]) -> Res
     Ok(changed as u64)
 }
 
+/// Runs one statement and reads the rows it returns, as D1 does: column name → JSON value.
+fn rows(connection: &rusqlite::Connection, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>> {
+    let mut statement = connection.prepare(sql).map_err(db_error)?;
+    let names: Vec<String> = statement
+        .column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let mut rows = statement
+        .query(rusqlite::params_from_iter(params))
+        .map_err(db_error)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(db_error)? {
+        let mut object = Row::new();
+        for (index, name) in names.iter().enumerate() {
+            let value = match row.get_ref(index).map_err(db_error)? {
+                ValueRef::Null => serde_json::Value::Null,
+                ValueRef::Integer(v) => v.into(),
+                ValueRef::Real(v) => v.into(),
+                ValueRef::Text(v) => String::from_utf8_lossy(v).into_owned().into(),
+                ValueRef::Blob(v) => v.to_vec().into(),
+            };
+            object.insert(name.clone(), value);
+        }
+        out.push(object);
+    }
+    Ok(out)
+}
+
 impl Database for Sqlite {
     async fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>> {
-        let connection = self.lock()?;
-        let mut statement = connection.prepare(sql).map_err(db_error)?;
-        let names: Vec<String> = statement
-            .column_names()
-            .iter()
-            .map(|n| n.to_string())
-            .collect();
-        let mut rows = statement
-            .query(rusqlite::params_from_iter(params))
-            .map_err(db_error)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(db_error)? {
-            let mut object = Row::new();
-            for (index, name) in names.iter().enumerate() {
-                let value = match row.get_ref(index).map_err(db_error)? {
-                    ValueRef::Null => serde_json::Value::Null,
-                    ValueRef::Integer(v) => v.into(),
-                    ValueRef::Real(v) => v.into(),
-                    ValueRef::Text(v) => String::from_utf8_lossy(v).into_owned().into(),
-                    ValueRef::Blob(v) => v.to_vec().into(),
-                };
-                object.insert(name.clone(), value);
-            }
-            out.push(object);
-        }
-        Ok(out)
+        rows(&*self.lock()?, sql, params)
     }
 
     async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64> {
         run(&*self.lock()?, sql, params)
     }
 
-    async fn batch(&self, statements: Vec<Statement<'_>>) -> Result<Vec<u64>> {
-        let mut connection = self.lock()?;
-        let transaction = connection.transaction().map_err(db_error)?;
-        let changed = statements
+    async fn batch(&self, statements: Vec<Statement<'_>>) -> Result<Vec<Outcome>> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        self.run_batch(&statements)
+    }
+}
+
+impl Sqlite {
+    /// A deferred batch: it runs, but the client does not wait for it.
+    fn batch_uncounted(&self, statements: &Deferred) -> Result<Vec<Outcome>> {
+        let statements: Vec<Statement<'_>> = statements
             .iter()
-            .map(|(sql, params)| run(&transaction, sql, params))
+            .map(|(sql, params)| (sql.as_str(), params.clone()))
+            .collect();
+        self.run_batch(&statements)
+    }
+
+    fn run_batch(&self, statements: &[Statement<'_>]) -> Result<Vec<Outcome>> {
+        let mut connection = self.connection()?;
+        let transaction = connection.transaction().map_err(db_error)?;
+        let outcomes = statements
+            .iter()
+            .map(|(sql, params)| {
+                let before = transaction.total_changes();
+                let rows = rows(&transaction, sql, params)?;
+                Ok(Outcome {
+                    rows,
+                    changes: transaction.total_changes() - before,
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         transaction.commit().map_err(db_error)?;
-        Ok(changed)
+        Ok(outcomes)
     }
 }
 
@@ -194,6 +239,51 @@ pub struct NativePlatform {
     pub db: Sqlite,
     pub http: Reqwest,
     pub clock: NativeClock,
+    pub limits: RateLimits,
+    /// Writes to run once the answer is out ([`Platform::after_response`]).
+    pub deferred: Mutex<Vec<Deferred>>,
+}
+
+impl NativePlatform {
+    pub fn new(db: Sqlite, clock: NativeClock, limits: RateLimits) -> Self {
+        NativePlatform {
+            db,
+            http: Reqwest::default(),
+            clock,
+            limits,
+            deferred: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+/// Rate limits that really count, in memory, as the Workers binding does per location: at
+/// most `limit` calls per key within each `period`, on the platform's clock.
+pub struct RateLimits {
+    limit: usize,
+    calls: Mutex<HashMap<(Limiter, String), VecDeque<Timestamp>>>,
+}
+
+impl RateLimits {
+    /// `limit` calls per key within each limiter's period (wrangler.toml's `simple.limit`).
+    pub fn new(limit: usize) -> Self {
+        RateLimits {
+            limit,
+            calls: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn count(&self, limiter: Limiter, key: &str, now: Timestamp) -> bool {
+        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        let recent = calls.entry((limiter, key.to_string())).or_default();
+        while recent.front().is_some_and(|t| *t <= now - limiter.period()) {
+            recent.pop_front();
+        }
+        if recent.len() >= self.limit {
+            return false;
+        }
+        recent.push_back(now);
+        true
+    }
 }
 
 impl Platform for NativePlatform {
@@ -224,12 +314,38 @@ impl Platform for NativePlatform {
     fn log(&self, line: &str) {
         eprintln!("edge: {line}");
     }
+
+    async fn within_limit(&self, limiter: Limiter, key: &str) -> Result<bool> {
+        Ok(self.limits.count(limiter, key, self.now()))
+    }
+
+    fn after_response(&self, statements: Deferred) {
+        self.deferred
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(statements);
+    }
 }
 
 impl App<NativePlatform> {
     /// Handles a request end to end and reads any relayed body: what a client receives.
+    /// Handles a request end to end and reads any relayed body: what a client receives. The
+    /// writes deferred past the answer run before this returns (not counted as round trips:
+    /// the client does not wait for them).
     pub async fn serve_buffered(&self, request: http::Request<Vec<u8>>) -> http::Response<Vec<u8>> {
         let (parts, served) = self.serve(request).await.into_parts();
+        let deferred = std::mem::take(
+            &mut *self
+                .platform
+                .deferred
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        for statements in deferred {
+            if let Err(error) = self.platform.db.batch_uncounted(&statements) {
+                self.platform.log(&format!("deferred write: {error}"));
+            }
+        }
         let bytes = match served {
             Served::Bytes(bytes) => bytes,
             // A body cut off mid-read arrives short, as it would at a client.

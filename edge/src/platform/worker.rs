@@ -6,13 +6,16 @@ use crate::app::App;
 use crate::config::Config;
 use crate::dispatch::MAX_BODY_BYTES;
 use crate::error::{Error, Result};
-use crate::ports::{Database, HttpClient, Platform, Row, SqlValue, Statement};
+use crate::ports::{
+    Database, Deferred, HttpClient, Limiter, Outcome, Platform, Row, SqlValue, Statement,
+};
 use crate::respond::{Body, Served};
 use futures_util::StreamExt;
 use model::Timestamp;
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
-use worker::{D1Database, Env, Fetch, Headers, RequestInit, ResponseBody};
+use worker::{D1DatabaseSession, Env, Fetch, Headers, RequestInit, ResponseBody};
 
 /// The D1 binding's name in wrangler.toml.
 const DATABASE_BINDING: &str = "DB";
@@ -39,23 +42,42 @@ fn config(env: &Env) -> std::result::Result<Rc<Config>, String> {
     })
 }
 
-/// The app over this isolate's config and the D1 binding; the reason when either is missing.
-fn app(env: &Env) -> std::result::Result<App<WorkerPlatform>, String> {
+/// The header a client sends back so that it reads its own writes from any D1 replica
+/// (the bookmark of the last answer it got); every answer carries the next one.
+pub const BOOKMARK_HEADER: &str = "x-d1-bookmark";
+
+/// The app over this isolate's config and a D1 session that starts after `bookmark` (any
+/// replica when there is none); the reason when either is missing.
+fn app(env: &Env, bookmark: Option<&str>) -> std::result::Result<App<WorkerPlatform>, String> {
     let config = config(env)?;
-    let db = env
+    let session = env
         .d1(DATABASE_BINDING)
+        .and_then(|db| db.with_session(Some(bookmark.unwrap_or("first-unconstrained"))))
         .map_err(|error| format!("the D1 binding {DATABASE_BINDING}: {error}"))?;
     Ok(App::new(
         config,
         WorkerPlatform {
-            db: D1(db),
+            db: D1(session),
             http: FetchClient,
+            env: env.clone(),
+            deferred: RefCell::new(Vec::new()),
         },
     ))
 }
 
-pub async fn fetch(mut request: worker::Request, env: Env) -> worker::Result<worker::Response> {
-    let app = match app(&env) {
+pub async fn fetch(
+    mut request: worker::Request,
+    env: Env,
+    ctx: worker::Context,
+) -> worker::Result<worker::Response> {
+    // A bookmark is D1's opaque text; anything unusable starts a fresh session instead.
+    let bookmark = request
+        .headers()
+        .get(BOOKMARK_HEADER)
+        .ok()
+        .flatten()
+        .filter(|b| !b.is_empty() && b.len() <= 256 && b.bytes().all(|c| c.is_ascii_graphic()));
+    let app = match app(&env, bookmark.as_deref()) {
         Ok(app) => app,
         Err(message) => {
             worker::console_error!("edge: {message}");
@@ -68,7 +90,16 @@ pub async fn fetch(mut request: worker::Request, env: Env) -> worker::Result<wor
             return early_failure(&Error::invalid(format!("unreadable request: {error}")));
         }
     };
-    let (parts, served) = app.serve(request).await.into_parts();
+    let (mut parts, served) = app.serve(request).await.into_parts();
+    if let Ok(Some(next)) = app.platform.db.0.get_bookmark()
+        && let Ok(value) = http::HeaderValue::from_str(&next)
+    {
+        parts.headers.insert(BOOKMARK_HEADER, value);
+    }
+    for statements in app.platform.deferred.take() {
+        let env = env.clone();
+        ctx.wait_until(async move { run_deferred(&env, statements).await });
+    }
     let body = match served {
         Served::Bytes(bytes) if bytes.is_empty() => ResponseBody::Empty,
         Served::Bytes(bytes) => ResponseBody::Body(bytes),
@@ -79,10 +110,31 @@ pub async fn fetch(mut request: worker::Request, env: Env) -> worker::Result<wor
         .with_headers(worker_headers(&parts.headers)?))
 }
 
-/// A Cron Trigger: the scheduled housekeeping.
+/// Writes deferred past an answer, on the primary.
+async fn run_deferred(env: &Env, statements: Deferred) {
+    let outcome = async {
+        let db = env.d1(DATABASE_BINDING).map_err(d1_error)?;
+        let prepared = statements
+            .iter()
+            .map(|(sql, params)| db.prepare(sql.as_str()).bind(&js_params(params)))
+            .collect::<worker::Result<Vec<_>>>()
+            .map_err(d1_error)?;
+        db.batch(prepared).await.map_err(d1_error)
+    };
+    if let Err(error) = outcome.await {
+        worker::console_error!("edge: deferred write: {error}");
+    }
+}
+
+/// A Cron Trigger: the scheduled housekeeping, on the primary.
 pub async fn scheduled(env: Env) {
-    match app(&env) {
-        Ok(app) => crate::sweep::run_scheduled(&app, app.platform.now()).await,
+    match app(&env, Some("first-primary")) {
+        Ok(app) => {
+            crate::sweep::run_scheduled(&app, app.platform.now()).await;
+            for statements in app.platform.deferred.take() {
+                run_deferred(&env, statements).await;
+            }
+        }
         Err(message) => worker::console_error!("edge: scheduled: {message}"),
     }
 }
@@ -158,7 +210,8 @@ fn to_worker_request(request: http::Request<Vec<u8>>) -> worker::Result<worker::
     worker::Request::new_with_init(&parts.uri.to_string(), &init)
 }
 
-pub struct D1(D1Database);
+/// A D1 session: reads from the nearest replica that has the client's last write.
+pub struct D1(D1DatabaseSession);
 
 fn d1_error(error: worker::Error) -> Error {
     Error::Database(error.to_string())
@@ -191,6 +244,19 @@ fn integral(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// The rows a statement returned, numbers made integral where they are.
+fn rows(result: &worker::D1Result) -> Result<Vec<Row>> {
+    let rows: Vec<serde_json::Value> = result.results().map_err(d1_error)?;
+    rows.into_iter()
+        .map(|row| match integral(row) {
+            serde_json::Value::Object(map) => Ok(map),
+            _ => Err(Error::Database(
+                "D1 returned a row that is not an object".into(),
+            )),
+        })
+        .collect()
+}
+
 fn changes(result: &worker::D1Result) -> Result<u64> {
     Ok(result
         .meta()
@@ -206,16 +272,7 @@ impl Database for D1 {
             .prepare(sql)
             .bind(&js_params(params))
             .map_err(d1_error)?;
-        let result = statement.all().await.map_err(d1_error)?;
-        let rows: Vec<serde_json::Value> = result.results().map_err(d1_error)?;
-        rows.into_iter()
-            .map(|row| match integral(row) {
-                serde_json::Value::Object(map) => Ok(map),
-                _ => Err(Error::Database(
-                    "D1 returned a row that is not an object".into(),
-                )),
-            })
-            .collect()
+        rows(&statement.all().await.map_err(d1_error)?)
     }
 
     async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64> {
@@ -227,14 +284,22 @@ impl Database for D1 {
         changes(&statement.run().await.map_err(d1_error)?)
     }
 
-    async fn batch(&self, statements: Vec<Statement<'_>>) -> Result<Vec<u64>> {
+    async fn batch(&self, statements: Vec<Statement<'_>>) -> Result<Vec<Outcome>> {
         let prepared = statements
             .iter()
             .map(|(sql, params)| self.0.prepare(*sql).bind(&js_params(params)))
             .collect::<worker::Result<Vec<_>>>()
             .map_err(d1_error)?;
         let results = self.0.batch(prepared).await.map_err(d1_error)?;
-        results.iter().map(changes).collect()
+        results
+            .iter()
+            .map(|result| {
+                Ok(Outcome {
+                    rows: rows(result)?,
+                    changes: changes(result)?,
+                })
+            })
+            .collect()
     }
 }
 
@@ -285,6 +350,8 @@ impl HttpClient for FetchClient {
 pub struct WorkerPlatform {
     db: D1,
     http: FetchClient,
+    env: Env,
+    deferred: RefCell<Vec<Deferred>>,
 }
 
 impl Platform for WorkerPlatform {
@@ -314,6 +381,22 @@ impl Platform for WorkerPlatform {
                 .get_random_values_with_u8_array(chunk)
                 .expect("getRandomValues accepts a byte array");
         }
+    }
+
+    async fn within_limit(&self, limiter: Limiter, key: &str) -> Result<bool> {
+        let binding = self
+            .env
+            .rate_limiter(limiter.binding())
+            .map_err(|e| Error::Config(format!("the {} binding: {e}", limiter.binding())))?;
+        let outcome = binding
+            .limit(key.to_string())
+            .await
+            .map_err(|e| Error::Config(format!("{}: {e}", limiter.binding())))?;
+        Ok(outcome.success)
+    }
+
+    fn after_response(&self, statements: Deferred) {
+        self.deferred.borrow_mut().push(statements);
     }
 
     fn log(&self, line: &str) {

@@ -5,12 +5,13 @@ use crate::api::VideoBody;
 use crate::app::App;
 use crate::catalog::VideoRow;
 use crate::error::{Error, ErrorCode, Result};
+use crate::library::owned_video;
 use crate::ports::Platform;
-use crate::request::Ctx;
+use crate::request::{Caller, Ctx};
 use crate::respond::{self, Reply};
 use crate::storage::storage_error;
 use http::StatusCode;
-use model::VideoStatus;
+use model::{VideoId, VideoStatus};
 use serde::Deserialize;
 use signer::s3::xml::CompletedPart;
 use std::collections::HashMap;
@@ -40,26 +41,48 @@ fn size_mismatch(stored: u64, declared: u64) -> Error {
     )
 }
 
-pub async fn complete<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, video: VideoRow) -> Result<Reply> {
-    match video.status {
-        // A repeated complete (say, after a lost answer) sees the same result.
-        VideoStatus::Processing | VideoStatus::Ready => {
-            return Ok(respond::success(StatusCode::OK, &VideoBody::of(&video)));
-        }
-        VideoStatus::Failed => {
-            return Err(Error::new(
+/// The video moves to processing in the statement that reads it (one round trip), then the
+/// upload is checked and completed at S3; a completion that does not happen moves it back,
+/// so the upload stays resumable.
+pub async fn complete<P: Platform>(
+    app: &App<P>,
+    ctx: &Ctx<'_>,
+    id: &VideoId,
+    caller: &Caller,
+) -> Result<Reply> {
+    let catalog = app.catalog();
+    let Some(video) = catalog.start_processing(id, &caller.id, ctx.now).await? else {
+        // Not the caller's upload, or not uploading: only a read tells which.
+        let video = owned_video(app, id, caller).await?;
+        return match video.status {
+            // A repeated complete (say, after a lost answer) sees the same result.
+            VideoStatus::Processing | VideoStatus::Ready => {
+                Ok(respond::success(StatusCode::OK, &VideoBody::of(&video)))
+            }
+            VideoStatus::Failed => Err(Error::new(
                 ErrorCode::InvalidState,
                 "the video has failed; upload it again",
-            ));
-        }
-        VideoStatus::Uploading => {}
+            )),
+            VideoStatus::Uploading => Err(Error::new(
+                ErrorCode::InvalidState,
+                "the upload changed; try again",
+            )),
+        };
+    };
+    if let Err(error) = complete_upload(app, ctx, &video).await {
+        catalog.reopen_upload(&video.id, ctx.now).await?;
+        return Err(error);
     }
+    Ok(respond::success(StatusCode::OK, &VideoBody::of(&video)))
+}
+
+/// Makes the upload one whole object of the declared size at S3.
+async fn complete_upload<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, video: &VideoRow) -> Result<()> {
     let bucket = &app.config.incoming_bucket;
     let storage = app.storage(ctx.now);
-
     if let Some(upload_id) = video.upload_id.as_deref() {
         let input: CompleteRequest = ctx.json()?;
-        if let Err(error) = complete_parts(app, ctx, &video, upload_id, &input).await {
+        if let Err(error) = complete_parts(app, ctx, video, upload_id, &input).await {
             // A completion whose answer was lost, or a concurrent one, has already made the
             // whole object: then this one succeeds too.
             let gone = error.has_code(ErrorCode::UploadNotFound);
@@ -69,29 +92,19 @@ pub async fn complete<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, video: VideoRow)
                 return Err(error);
             }
         }
-    } else {
-        match storage.object_size(bucket, &video.source_key).await? {
-            None => {
-                return Err(Error::new(
-                    ErrorCode::UploadIncomplete,
-                    "nothing has been uploaded to the upload URL yet",
-                ));
-            }
-            Some(size) if size != video.file_size => {
-                storage.delete_object(bucket, &video.source_key).await?;
-                return Err(size_mismatch(size, video.file_size));
-            }
-            Some(_) => {}
-        }
+        return Ok(());
     }
-
-    app.catalog().mark_processing(&video.id, ctx.now).await?;
-    let video = app
-        .catalog()
-        .video(&video.id)
-        .await?
-        .ok_or_else(|| Error::not_found("video"))?;
-    Ok(respond::success(StatusCode::OK, &VideoBody::of(&video)))
+    match storage.object_size(bucket, &video.source_key).await? {
+        None => Err(Error::new(
+            ErrorCode::UploadIncomplete,
+            "nothing has been uploaded to the upload URL yet",
+        )),
+        Some(size) if size != video.file_size => {
+            storage.delete_object(bucket, &video.source_key).await?;
+            Err(size_mismatch(size, video.file_size))
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 /// Checks the listed parts against what S3 holds (etags, and the sizes adding up to the

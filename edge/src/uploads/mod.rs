@@ -11,12 +11,13 @@ use crate::api::{Done, VideoView};
 use crate::app::App;
 use crate::catalog::VideoRow;
 use crate::error::{Error, ErrorCode, Result};
-use crate::ports::Platform;
+use crate::library::owned_video;
+use crate::ports::{Limiter, Platform};
 use crate::request::{Caller, Ctx};
 use crate::respond::{self, Reply};
 use http::StatusCode;
 use model::{
-    BucketName, FileName, FileType, ObjectKey, Timestamp, Title, VideoContainer, VideoId,
+    BucketName, FileName, FileType, ObjectKey, Timestamp, Title, UserId, VideoContainer, VideoId,
     VideoStatus,
 };
 use serde::{Deserialize, Serialize};
@@ -126,6 +127,16 @@ pub async fn create<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller) -
         file_type,
         title,
     } = validate(&input, app.config.max_upload_bytes)?;
+    if !app
+        .platform
+        .within_limit(Limiter::Uploads, caller.id.as_str())
+        .await?
+    {
+        return Err(Error::RateLimited {
+            what: "new videos",
+            retry_after_secs: Limiter::Uploads.period().as_secs(),
+        });
+    }
     let id = VideoId::new(ctx.now, app.random_bytes());
     let key = ObjectKey::source(&id, file_name.container());
     let bucket = &app.config.incoming_bucket;
@@ -145,6 +156,12 @@ pub async fn create<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller) -
         duration_ms: None,
         width: None,
         height: None,
+        hls_key: None,
+        poster_key: None,
+        storyboard_key: None,
+        streams_state: None,
+        streams_progress: None,
+        streams_error: None,
         created_at: ctx.now,
         updated_at: ctx.now,
     };
@@ -156,6 +173,7 @@ pub async fn create<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller) -
                 key: &key,
                 content_length: input.file_size,
                 content_type: video.file_type.as_str(),
+                create_only: true,
             },
             ctx.now,
             app.config.upload_url_ttl,
@@ -169,7 +187,12 @@ pub async fn create<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller) -
         None
     };
 
-    if let Err(error) = app.catalog().insert_video(&video).await {
+    let refusal = match app.catalog().insert_video(&video, app.config.quota).await {
+        Ok(true) => None,
+        Ok(false) => Some(quota_refusal(app, &caller.id, input.file_size).await),
+        Err(error) => Some(error),
+    };
+    if let Some(error) = refusal {
         // Leave nothing behind at S3 for a video the catalog does not know.
         if let Some(upload_id) = &video.upload_id {
             let _ = app
@@ -219,6 +242,40 @@ pub async fn create<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, caller: &Caller) -
     ))
 }
 
+/// Why the catalog refused a new video of `size` bytes: which quota it would pass, with the
+/// numbers, or that the account is disabled or gone.
+async fn quota_refusal<P: Platform>(app: &App<P>, owner: &UserId, size: u64) -> Error {
+    let found = match app.catalog().user(owner).await {
+        Ok(Some(found)) if found.user.disabled_at.is_none() => found,
+        Ok(_) => {
+            return Error::new(
+                ErrorCode::AccountDisabled,
+                "this account is disabled or was deleted",
+            );
+        }
+        Err(error) => return error,
+    };
+    let quota = found.user.quota.over(app.config.quota);
+    let used = found.usage;
+    let message = if used.videos >= quota.videos {
+        format!(
+            "you have {} of your {} videos; delete some first",
+            used.videos, quota.videos
+        )
+    } else if used.uploads >= quota.uploads {
+        format!(
+            "{} of your {} uploads are still in progress; finish or cancel some first",
+            used.uploads, quota.uploads
+        )
+    } else {
+        format!(
+            "this {size} byte file would take you past your storage quota: {} of {} bytes used",
+            used.bytes, quota.bytes
+        )
+    };
+    Error::new(ErrorCode::QuotaExceeded, message)
+}
+
 /// `content-type` → `Content-Type`.
 fn canonical_header_name(name: &str) -> String {
     name.split('-')
@@ -252,20 +309,40 @@ fn no_longer_uploading() -> Error {
     Error::new(ErrorCode::InvalidState, "the video is no longer uploading")
 }
 
-pub async fn abort<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, video: &VideoRow) -> Result<Reply> {
-    if video.status != VideoStatus::Uploading {
-        return Err(no_longer_uploading());
-    }
+/// `DELETE /api/videos/{id}/upload`: the row goes in the statement that checks it may (the
+/// uploader's, still uploading), then the upload at S3; the row comes back if that fails.
+pub async fn abort<P: Platform>(
+    app: &App<P>,
+    ctx: &Ctx<'_>,
+    id: &VideoId,
+    caller: &Caller,
+) -> Result<Reply> {
+    let catalog = app.catalog();
+    let Some(video) = catalog
+        .take_video(id, &caller.id, false, Some(VideoStatus::Uploading))
+        .await?
+    else {
+        // Only a read tells why not.
+        let video = owned_video(app, id, caller).await?;
+        return Err(if video.status == VideoStatus::Uploading {
+            Error::new(ErrorCode::InvalidState, "the upload changed; try again")
+        } else {
+            no_longer_uploading()
+        });
+    };
     let bucket = &app.config.incoming_bucket;
     let storage = app.storage(ctx.now);
-    match video.upload_id.as_deref() {
+    let removed = match video.upload_id.as_deref() {
         Some(upload_id) => {
             storage
                 .abort_multipart_upload(bucket, &video.source_key, upload_id)
-                .await?
+                .await
         }
-        None => storage.delete_object(bucket, &video.source_key).await?,
+        None => storage.delete_object(bucket, &video.source_key).await,
+    };
+    if let Err(error) = removed {
+        catalog.restore_video(&video).await?;
+        return Err(error);
     }
-    app.catalog().delete_video(&video.id).await?;
     Ok(respond::success(StatusCode::OK, &Done {}))
 }

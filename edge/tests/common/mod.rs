@@ -4,7 +4,7 @@
 
 use edge::app::App;
 use edge::config::Config;
-use edge::platform::native::{NativeClock, NativePlatform, Reqwest, Sqlite};
+use edge::platform::native::{NativeClock, NativePlatform, RateLimits, Sqlite};
 use edge::ports::Platform;
 use http::{Method, StatusCode};
 use model::{BucketName, ObjectKey, Timestamp};
@@ -20,6 +20,8 @@ pub const EDGE_TOKEN_SECRET: &str = "test-edge-token-secret";
 pub const ADMIN_EMAIL: &str = "admin@localhost";
 pub const ADMIN_PASSWORD: &str = "admin";
 pub const BASE: &str = "http://127.0.0.1:8787";
+/// wrangler.toml's UPLOAD_LIMITER: videos a user may create per minute.
+pub const UPLOADS_PER_MINUTE: usize = 60;
 
 /// The settings of a dev stack pointed at the test's SeaweedFS.
 pub fn dev_settings(weed: &SeaweedFs) -> HashMap<String, String> {
@@ -42,6 +44,27 @@ pub fn dev_settings(weed: &SeaweedFs) -> HashMap<String, String> {
     .collect()
 }
 
+/// Turns dev settings into production ones: production refuses published and short secrets,
+/// so every secret gets a value of its own (and S3 the second identity SeaweedFS knows).
+pub fn make_production(settings: &mut HashMap<String, String>) {
+    for (name, value) in [
+        ("ENVIRONMENT", "production"),
+        (
+            "JWT_SIGNING_KEY",
+            "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=",
+        ),
+        ("WEBHOOK_SECRET", "production-webhook-secret-0123456789"),
+        (
+            "EDGE_TOKEN_SECRET",
+            "production-edge-token-secret-0123456789",
+        ),
+        ("S3_ACCESS_KEY_ID", testkit::S3_OTHER_ACCESS_KEY),
+        ("S3_SECRET_ACCESS_KEY", testkit::S3_OTHER_SECRET_KEY),
+    ] {
+        settings.insert(name.into(), value.into());
+    }
+}
+
 /// The video id in a create answer.
 pub fn id_of(created: &Value) -> String {
     created["video"]["id"]
@@ -58,6 +81,41 @@ pub fn headers_of(upload: &Value) -> Vec<(String, String)> {
         .iter()
         .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
         .collect()
+}
+
+/// A video row of `owner`'s whose conversion failed, with no objects: for tests that need
+/// many videos and no bytes.
+pub fn video_row(owner: &model::UserId, n: u32) -> edge::catalog::VideoRow {
+    let now = wall_clock();
+    let mut random = [0u8; 10];
+    random[..4].copy_from_slice(&n.to_be_bytes());
+    let id = model::VideoId::new(now, random);
+    let file_name = model::FileName::parse("row.mp4").unwrap();
+    edge::catalog::VideoRow {
+        source_key: ObjectKey::source(&id, file_name.container()),
+        id,
+        owner: owner.clone(),
+        title: model::Title::from_file_name(&file_name),
+        file_name,
+        file_size: 1,
+        file_type: model::FileType::parse("video/mp4").unwrap(),
+        status: model::VideoStatus::Failed,
+        progress: None,
+        error: Some("test row".into()),
+        upload_id: None,
+        output_key: None,
+        duration_ms: None,
+        width: None,
+        height: None,
+        hls_key: None,
+        poster_key: None,
+        storyboard_key: None,
+        streams_state: None,
+        streams_progress: None,
+        streams_error: None,
+        created_at: now,
+        updated_at: now,
+    }
 }
 
 /// The wall clock: SeaweedFS checks signatures against its own.
@@ -136,12 +194,12 @@ impl TestApp {
         let config = Config::from_lookup(|name| settings.get(name).cloned()).expect("valid config");
         // Real time: SeaweedFS checks signatures against its own clock.
         let clock = NativeClock::fixed(wall_clock());
-        let platform = NativePlatform {
-            db: Sqlite::in_memory(&testkit::workspace_root().join("migrations"))
+        let platform = NativePlatform::new(
+            Sqlite::in_memory(&testkit::workspace_root().join("migrations"))
                 .expect("sqlite with migrations"),
-            http: Reqwest::default(),
-            clock: clock.clone(),
-        };
+            clock.clone(),
+            RateLimits::new(UPLOADS_PER_MINUTE),
+        );
         TestApp {
             app: App::new(config, platform),
             clock,
@@ -408,6 +466,7 @@ impl TestApp {
             key: &key,
             content_length: body.len() as u64,
             content_type: "video/mp4",
+            create_only: false,
         };
         let signed = self
             .s3()
@@ -438,5 +497,63 @@ impl TestApp {
         let event = serde_json::json!({ "eventId": format!("{id}-ready"), "videoId": id,
             "status": "ready", "outputKey": output, "durationMs": 4000, "width": 1280, "height": 720 });
         self.job_event(&event).await.expect(StatusCode::OK);
+    }
+
+    /// What the origin does when a ladder is made: a small HLS layout (a master playlist
+    /// with an audio group and two renditions, fMP4 init and segments), a poster and a
+    /// storyboard in media, then `ready` with its streams. Returns every file written, by
+    /// key, so tests can compare what players fetch.
+    pub async fn finish_ladder(&self, id: &str) -> HashMap<String, Vec<u8>> {
+        let mut files: HashMap<String, Vec<u8>> = HashMap::new();
+        let master = "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n\
+            #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,URI=\"audio/index.m3u8\"\n\
+            #EXT-X-STREAM-INF:BANDWIDTH=3200000,RESOLUTION=1280x720,CODECS=\"avc1.64001f,mp4a.40.2\",AUDIO=\"aud\"\n\
+            720p/index.m3u8\n\
+            #EXT-X-STREAM-INF:BANDWIDTH=500000,RESOLUTION=426x240,CODECS=\"avc1.640015,mp4a.40.2\",AUDIO=\"aud\"\n\
+            240p/index.m3u8\n";
+        files.insert(format!("videos/{id}/hls/index.m3u8"), master.into());
+        for rendition in ["720p", "240p", "audio"] {
+            let dir = format!("videos/{id}/hls/{rendition}");
+            let mut playlist = String::from(
+                "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:6\n#EXT-X-PLAYLIST-TYPE:VOD\n\
+                 #EXT-X-MAP:URI=\"init.mp4\"\n",
+            );
+            files.insert(
+                format!("{dir}/init.mp4"),
+                format!("init {rendition}").into(),
+            );
+            for n in 0..3 {
+                playlist.push_str(&format!("#EXTINF:6.000,\nseg_{n:03}.m4s\n"));
+                let bytes: Vec<u8> = format!("{rendition} segment {n} ").repeat(40).into();
+                files.insert(format!("{dir}/seg_{n:03}.m4s"), bytes);
+            }
+            playlist.push_str("#EXT-X-ENDLIST\n");
+            files.insert(format!("{dir}/index.m3u8"), playlist.into());
+        }
+        files.insert(
+            format!("videos/{id}/poster.jpg"),
+            b"\xff\xd8 poster".to_vec(),
+        );
+        files.insert(
+            format!("videos/{id}/storyboard.jpg"),
+            b"\xff\xd8 sprite".to_vec(),
+        );
+        let storyboard = model::storyboard::Storyboard::new(18_000, 1280, 720);
+        files.insert(
+            format!("videos/{id}/storyboard.vtt"),
+            storyboard.vtt("storyboard.jpg").into(),
+        );
+        files.insert(format!("videos/{id}/video.mp4"), b"mp4 bytes".to_vec());
+        for (key, bytes) in &files {
+            self.put_object("media", key, bytes).await;
+        }
+        let event = serde_json::json!({ "eventId": format!("{id}-ready"), "videoId": id,
+            "status": "ready", "outputKey": format!("videos/{id}/video.mp4"),
+            "durationMs": 18000, "width": 1280, "height": 720,
+            "hlsKey": format!("videos/{id}/hls/index.m3u8"),
+            "posterKey": format!("videos/{id}/poster.jpg"),
+            "storyboardKey": format!("videos/{id}/storyboard.vtt") });
+        self.job_event(&event).await.expect(StatusCode::OK);
+        files
     }
 }

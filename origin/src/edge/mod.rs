@@ -1,7 +1,8 @@
 //! The edge, as the origin sees it (`EDGE_URL`, every call HMAC-signed with `X-Signature`,
 //! in the contracts `model` defines for both sides): claim an upload before converting it,
-//! and report what happened to the conversion. The port, an HTTP implementation that
-//! retries within the invocation's time, and the local runner's persistent [`outbox`].
+//! and report what happened to the conversion; the edge's acknowledgement says whether the
+//! source is still needed. The port, an HTTP implementation that retries within the
+//! invocation's time, and the local runner's persistent [`outbox`].
 //!
 //! Only a deliberate answer ends a call: a 200 with the edge's verdict. Anything else (a
 //! refusal, a timeout, an unreachable edge) is an error the caller retries, so a secret
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use model::claim::{Claim, ClaimAnswer};
-use model::job::JobEvent;
+use model::job::{Acknowledgement, JobEvent};
 use model::{Secret, Timestamp};
 
 use crate::clock::Clock;
@@ -38,12 +39,13 @@ pub trait Edge: Send + Sync {
         claim: &Claim,
         deadline: Deadline,
     ) -> impl Future<Output = Result<ClaimAnswer>> + Send;
-    /// Tells the edge what happened to a conversion.
+    /// Tells the edge what happened to a conversion; its acknowledgement says whether the
+    /// event was a replay and whether the video still needs its source.
     fn report(
         &self,
         event: &JobEvent,
         deadline: Deadline,
-    ) -> impl Future<Output = Result<()>> + Send;
+    ) -> impl Future<Output = Result<Acknowledgement>> + Send;
 }
 
 impl<T: Edge> Edge for Arc<T> {
@@ -59,7 +61,7 @@ impl<T: Edge> Edge for Arc<T> {
         &self,
         event: &JobEvent,
         deadline: Deadline,
-    ) -> impl Future<Output = Result<()>> + Send {
+    ) -> impl Future<Output = Result<Acknowledgement>> + Send {
         (**self).report(event, deadline)
     }
 }
@@ -74,13 +76,33 @@ pub struct HttpEdge<C> {
     pub backoff: Backoff,
 }
 
-/// The edge's answer envelope around a claim verdict.
+/// The edge's answer envelope around a verdict.
 #[derive(serde::Deserialize)]
 struct Answered<T> {
     success: bool,
     #[serde(flatten)]
     body: T,
 }
+
+/// The verdict in a 200 answer of `what`; an answer without one is an error (retried).
+fn verdict<T: serde::de::DeserializeOwned>(answer: &[u8], what: &str) -> Result<T> {
+    match serde_json::from_slice::<Answered<T>>(answer) {
+        Ok(Answered {
+            success: true,
+            body,
+        }) => Ok(body),
+        _ => Err(Error::Edge {
+            message: format!(
+                "the {what} endpoint answered 200 without a verdict: {}",
+                truncate(&String::from_utf8_lossy(answer), 300)
+            ),
+            status: Some(200),
+        }),
+    }
+}
+
+/// Where job events go.
+pub const JOBS_PATH: &str = "/api/internal/jobs";
 
 impl<C: Clock> HttpEdge<C> {
     /// `edge_url` is the edge's origin (`http://127.0.0.1:8787`).
@@ -179,27 +201,21 @@ impl<C: Clock> Edge for HttpEdge<C> {
         let answer = self
             .post("/api/internal/claims", &body, &what, deadline)
             .await?;
-        match serde_json::from_slice::<Answered<ClaimAnswer>>(&answer) {
-            Ok(Answered {
-                success: true,
-                body,
-            }) => Ok(body),
-            _ => Err(Error::Edge {
-                message: format!(
-                    "the claims endpoint answered 200 without a verdict: {}",
-                    truncate(&String::from_utf8_lossy(&answer), 300)
-                ),
-                status: Some(200),
-            }),
-        }
+        verdict(&answer, "claims")
     }
 
-    async fn report(&self, event: &JobEvent, deadline: Deadline) -> Result<()> {
+    async fn report(&self, event: &JobEvent, deadline: Deadline) -> Result<Acknowledgement> {
         let what = format!("event {}", event.event_id);
-        self.post("/api/internal/jobs", &event.to_json(), &what, deadline)
-            .await
-            .map(|_| ())
+        let answer = self
+            .post(JOBS_PATH, &event.to_json(), &what, deadline)
+            .await?;
+        acknowledgement(&answer)
     }
+}
+
+/// The acknowledgement in the jobs endpoint's 200 answer.
+pub fn acknowledgement(answer: &[u8]) -> Result<Acknowledgement> {
+    verdict(answer, "jobs")
 }
 
 fn truncate(s: &str, max: usize) -> &str {

@@ -1,6 +1,9 @@
-//! The local runner's edge: every job event is first written to a directory (so a restart or
-//! an unreachable edge loses nothing), then delivered in order by [`Outbox::run`]. Claims go
-//! straight to the edge: the caller needs the answer, and retries later without one.
+//! The local runner's edge: a job event goes straight to the edge when nothing waits before
+//! it and the edge answers; otherwise it is written to a directory (so a restart or an
+//! unreachable edge loses nothing) and delivered in order by [`Outbox::run`]. A queued event
+//! has no acknowledgement yet, so its caller hears that the source is still needed: a kept
+//! source goes when its video is deleted. Claims go straight to the edge: the caller needs
+//! the answer, and retries later without one.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,10 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use model::claim::{Claim, ClaimAnswer};
-use model::job::JobEvent;
+use model::job::{Acknowledgement, JobEvent};
 use sha2::{Digest, Sha256};
 
-use super::{Deadline, Edge, HttpEdge};
+use super::{Deadline, Edge, HttpEdge, JOBS_PATH, acknowledgement};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::retry::Backoff;
@@ -25,6 +28,8 @@ pub struct Outbox<C> {
     wake: tokio::sync::Notify,
     /// Orders events sent within the same millisecond.
     sequence: AtomicU64,
+    /// Held while an event is delivered: one at a time, in order.
+    delivering: tokio::sync::Mutex<()>,
 }
 
 impl<C: Clock> Outbox<C> {
@@ -35,6 +40,7 @@ impl<C: Clock> Outbox<C> {
             http,
             wake: tokio::sync::Notify::new(),
             sequence: AtomicU64::new(0),
+            delivering: tokio::sync::Mutex::new(()),
         }))
     }
 
@@ -63,10 +69,11 @@ impl<C: Clock> Outbox<C> {
         loop {
             let mut blocked = false;
             for path in self.pending().unwrap_or_default() {
+                let _turn = self.delivering.lock().await;
                 let Ok(body) = std::fs::read(&path) else {
                     continue;
                 };
-                match self.http.post_once("/api/internal/jobs", &body, None).await {
+                match self.http.post_once(JOBS_PATH, &body, None).await {
                     Ok(_) => {
                         failures = 0;
                         let _ = std::fs::remove_file(&path);
@@ -105,8 +112,15 @@ impl<C: Clock> Edge for Outbox<C> {
         self.http.claim(claim, deadline).await
     }
 
-    async fn report(&self, event: &JobEvent, _deadline: Deadline) -> Result<()> {
+    async fn report(&self, event: &JobEvent, _deadline: Deadline) -> Result<Acknowledgement> {
         let body = event.to_json();
+        let _turn = self.delivering.lock().await;
+        if self.pending()?.is_empty() {
+            let answer = self.http.post_once(JOBS_PATH, &body, None).await;
+            if let Ok(acknowledged) = answer.and_then(|answer| acknowledgement(&answer)) {
+                return Ok(acknowledged);
+            }
+        }
         // Named by time, then sequence: delivery follows the order events were sent in.
         let at = self.http.clock().now().unix_ms();
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
@@ -116,6 +130,9 @@ impl<C: Clock> Edge for Outbox<C> {
         tokio::fs::write(&tmp, &body).await?;
         tokio::fs::rename(&tmp, &path).await?;
         self.wake.notify_one();
-        Ok(())
+        Ok(Acknowledgement {
+            duplicate: false,
+            source_needed: true,
+        })
     }
 }

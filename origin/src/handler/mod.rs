@@ -1,11 +1,18 @@
 //! The one handler: an S3 `ObjectCreated` becomes a conversion ([`upload`]: claim, probe,
-//! plan, then a server-side copy or a transcoding job), and a `MediaConvert Job State Change`
-//! becomes a report to the edge ([`job`]: progress, or finalize, or failure).
+//! plan, then a server-side copy or a job), and a `MediaConvert Job State Change` becomes a
+//! report to the edge ([`job`]: progress, or finalize, or failure). A video's MP4 and its
+//! streaming set (HLS ladder, poster, storyboard) come from one job, or, when the MP4 came
+//! first (a copy, or a source whose picture size the probe could not tell), from two; the
+//! streaming set's outputs are checked and named by [`outputs`].
+//!
+//! The source goes as soon as the edge acknowledges an event saying the video no longer
+//! needs it (it plays and its streaming set is done, or the video is gone), never before.
 
 mod job;
+mod outputs;
 mod upload;
 
-use model::job::{JobError, JobEvent, JobUpdate};
+use model::job::{Acknowledgement, JobError, JobEvent, JobUpdate};
 use model::{BucketName, ObjectKey, VideoId};
 use serde::Serialize;
 
@@ -53,11 +60,22 @@ pub enum Outcome {
         video_id: VideoId,
         progress: Option<u8>,
     },
+    /// The MP4 plays.
     Ready {
         video_id: VideoId,
         output_key: ObjectKey,
     },
     Failed {
+        video_id: VideoId,
+        code: String,
+    },
+    /// The streaming set of a video whose MP4 came first is in place.
+    StreamsReady {
+        video_id: VideoId,
+        hls_key: ObjectKey,
+    },
+    /// The streaming set was given up on; the MP4 plays on.
+    StreamsFailed {
         video_id: VideoId,
         code: String,
     },
@@ -69,6 +87,8 @@ pub enum Outcome {
 /// The handler, generic over its ports.
 pub struct Origin<T, S, E, C> {
     pub buckets: Buckets,
+    /// The highest rendition of the ladder (short side; `LADDER_CAP`).
+    pub ladder_cap: u32,
     pub transcoder: T,
     pub store: S,
     pub edge: E,
@@ -100,28 +120,36 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
         }
     }
 
-    /// Tells the edge.
+    /// Tells the edge about `upload`'s video, then deletes the upload if the edge's
+    /// acknowledgement says nothing needs it any more.
     async fn report(
         &self,
         event_id: &str,
-        video: &VideoId,
+        upload: Upload<'_>,
         update: JobUpdate,
         deadline: Deadline,
-    ) -> Result<()> {
+    ) -> Result<Acknowledgement> {
         let event = JobEvent {
             event_id: event_id.into(),
-            video_id: video.clone(),
+            video_id: upload.video.clone(),
             update,
             occurred_at: Some(self.clock.now()),
         };
-        self.edge.report(&event, deadline).await
+        let acknowledged = self.edge.report(&event, deadline).await?;
+        if !acknowledged.source_needed {
+            self.store
+                .delete(&self.buckets.incoming, upload.source)
+                .await?;
+        }
+        Ok(acknowledged)
     }
 
-    /// A conversion that cannot succeed: the video fails with the reason, the source stays.
+    /// A conversion that cannot succeed: the video fails with the reason (the edge keeps
+    /// wanting the source: it may be converted again).
     async fn report_failure(
         &self,
         event_id: &str,
-        video: &VideoId,
+        upload: Upload<'_>,
         (code, message): (&str, &str),
         deadline: Deadline,
     ) -> Result<Outcome> {
@@ -129,13 +157,20 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
             code: code.into(),
             message: message.into(),
         };
-        self.report(event_id, video, JobUpdate::Failed { error }, deadline)
+        self.report(event_id, upload, JobUpdate::Failed { error }, deadline)
             .await?;
         Ok(Outcome::Failed {
-            video_id: video.clone(),
+            video_id: upload.video.clone(),
             code: code.into(),
         })
     }
+}
+
+/// The video an event is about, and the upload it was converted from.
+#[derive(Debug, Clone, Copy)]
+struct Upload<'a> {
+    video: &'a VideoId,
+    source: &'a ObjectKey,
 }
 
 fn log_outcome(outcome: &Outcome) {

@@ -1,21 +1,22 @@
 //! An upload landed: claim it from the edge (only uploads the catalog expects are converted,
 //! and each once), learn what it holds, then either copy it as it is (an MP4 browsers play:
-//! no job, playable at once) or start a conversion job.
+//! no job, playable at once, its streaming set made by a job of its own) or start the job
+//! that makes the MP4 and the streaming set.
 
 use aws_lambda_events::event::s3::S3EventRecord;
 use model::claim::{Claim, ClaimAnswer};
-use model::job::JobUpdate;
-use model::layout::{Located, locate};
+use model::job::{JobError, JobUpdate, StreamsUpdate};
+use model::layout::{Located, content_type, locate};
 use model::{ObjectKey, VideoId};
 
-use super::{Origin, Outcome};
+use super::{Origin, Outcome, Upload};
 use crate::clock::Clock;
 use crate::edge::{Deadline, Edge};
 use crate::error::{Error, Result};
 use crate::event::decode_s3_key;
 use crate::media::{MediaInfo, Plan, plan};
 use crate::store::ObjectStore;
-use crate::transcoder::{JobSpec, Source, Transcoder};
+use crate::transcoder::{JobSpec, Source, StreamsPlan, Transcoder, streams_token};
 
 impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
     pub(super) async fn object_created(
@@ -88,8 +89,12 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
             Err(Error::InvalidInput(reason)) => {
                 let event_id = format!("{}:failed", claim.token);
                 let failure = ("invalid_input", reason.as_str());
+                let upload = Upload {
+                    video: &video,
+                    source: &source.key,
+                };
                 return self
-                    .report_failure(&event_id, &video, failure, deadline)
+                    .report_failure(&event_id, upload, failure, deadline)
                     .await;
             }
             Err(e) => return Err(e),
@@ -98,9 +103,18 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
         if plan == Plan::Copy {
             return self.publish_copy(&video, &source, &info, deadline).await;
         }
+        // A transcode makes the MP4 and the streaming set in one job. A remux makes the MP4
+        // alone first (seconds: nothing is encoded), so the video plays while its ladder is
+        // encoded by the job that follows, as after a copy; so does a transcode whose
+        // picture's size is not known yet, the set sized from its MP4 (see `job`).
+        let streams = match plan {
+            Plan::Remux => None,
+            _ => StreamsPlan::of(&info, self.ladder_cap),
+        };
         let spec = JobSpec {
             token: claim.token.clone(),
-            output_key: ObjectKey::mp4(&video),
+            mp4: Some(ObjectKey::mp4(&video)),
+            streams,
             video_id: video,
             source,
             info,
@@ -119,7 +133,9 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
     }
 
     /// An MP4 browsers play as it is: copied server-side into place (no job, no re-encode,
-    /// playable at once), reported ready, and only then its source deleted.
+    /// playable at once), its streaming set's job started, then reported ready. The job
+    /// starts first: once the video is ready, a redelivered notification finds the claim
+    /// closed and could not start it again.
     async fn publish_copy(
         &self,
         video: &VideoId,
@@ -134,7 +150,7 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
                 (&source.bucket, &source.key),
                 (&self.buckets.media, &output),
                 source.size,
-                "video/mp4",
+                content_type(&output),
             )
             .await;
         match copied {
@@ -146,19 +162,83 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
             }
             Err(e) => return Err(e),
         }
-        let picture = info.video.as_ref();
+        let token = source.token();
+        let next = match StreamsPlan::of(info, self.ladder_cap) {
+            Some(streams) => {
+                let job = self.streams_job(&token, video, source.clone(), info.clone(), streams);
+                Ok(self.transcoder.submit(&job).await?)
+            }
+            None => Err("the picture's size could not be read".to_string()),
+        };
+        let upright = info.video.as_ref().and_then(|v| v.upright());
         let update = JobUpdate::Ready {
             output_key: output.clone(),
             duration_ms: info.duration_ms,
-            width: picture.map(|v| v.width),
-            height: picture.map(|v| v.height),
+            width: upright.map(|(w, _)| w),
+            height: upright.map(|(_, h)| h),
+            streams: None,
         };
-        let event_id = format!("{}:ready", source.token());
-        self.report(&event_id, video, update, deadline).await?;
-        self.store.delete(&source.bucket, &source.key).await?;
+        let upload = Upload {
+            video,
+            source: &source.key,
+        };
+        self.report(&format!("{token}:ready"), upload, update, deadline)
+            .await?;
+        self.streams_started(upload, next, &token, deadline).await?;
         Ok(Outcome::Ready {
             video_id: video.clone(),
             output_key: output,
         })
+    }
+
+    /// The job that makes a video's streaming set alone, after `first` (the copy's or the
+    /// MP4 job's token) put its MP4 in place.
+    pub(super) fn streams_job(
+        &self,
+        first: &str,
+        video: &VideoId,
+        source: Source,
+        info: MediaInfo,
+        streams: StreamsPlan,
+    ) -> JobSpec {
+        JobSpec {
+            token: streams_token(first),
+            video_id: video.clone(),
+            plan: plan(&info),
+            source,
+            info,
+            output_bucket: self.buckets.media.clone(),
+            mp4: None,
+            streams: Some(streams),
+        }
+    }
+
+    /// Tells the edge that the streaming set of a video that plays is on its way (`next`: its
+    /// job), or that none is coming, and why (`first` names the event: the MP4's job or copy).
+    pub(super) async fn streams_started(
+        &self,
+        upload: Upload<'_>,
+        next: std::result::Result<String, String>,
+        first: &str,
+        deadline: Deadline,
+    ) -> Result<()> {
+        let (event_id, update) = match next {
+            Ok(job) => (
+                format!("{job}:streams:progressing"),
+                StreamsUpdate::Processing { progress: None },
+            ),
+            Err(message) => (
+                format!("{first}:streams:failed"),
+                StreamsUpdate::Failed {
+                    error: JobError {
+                        code: "no_streams".into(),
+                        message,
+                    },
+                },
+            ),
+        };
+        self.report(&event_id, upload, JobUpdate::Streams(update), deadline)
+            .await
+            .map(|_| ())
     }
 }

@@ -1,9 +1,11 @@
 //! The local runner (`origin-local`, started by `cargo xtask dev`): notices new uploads in
 //! SeaweedFS's incoming bucket ([`poller`]), feeds the handler the same S3 notification JSON
-//! AWS sends, converts with FFmpeg in MediaConvert's place ([`transcoder`], [`runner`]), and
-//! feeds the handler `MediaConvert Job State Change` events for progress and the end of each
-//! job. What it must remember across restarts lives in its [`state`] directory.
+//! AWS sends, converts with FFmpeg in MediaConvert's place ([`transcoder`], [`runner`]),
+//! finishes and uploads the outputs ([`outputs`]), and feeds the handler `MediaConvert Job
+//! State Change` events for progress and the end of each job. What it must remember across
+//! restarts lives in its [`state`] directory.
 
+mod outputs;
 pub mod poller;
 pub mod runner;
 pub mod state;
@@ -62,6 +64,7 @@ pub fn start(config: LocalConfig) -> Result<RunningPipeline> {
     let requeue = transcoder.queue.clone();
     let origin = Arc::new(Origin {
         buckets: config.buckets.clone(),
+        ladder_cap: config.ladder_cap,
         transcoder,
         store,
         edge: outbox.clone(),

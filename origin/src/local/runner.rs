@@ -1,21 +1,22 @@
-//! The job runner: runs queued jobs one at a time (FFmpeg uses every core anyway), reporting
-//! through the handler exactly as MediaConvert reports through EventBridge.
+//! The job runner: runs queued jobs one at a time (FFmpeg uses every core anyway), each as
+//! one FFmpeg run that makes every output ([`crate::ffmpeg::job`]), reporting through the
+//! handler exactly as MediaConvert reports through EventBridge.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use model::layout::MP4_NAME;
 use tokio::sync::mpsc;
 
 use super::LocalOrigin;
-use super::state::{JobRecord, OutputFacts, Stage, StateDir};
+use super::outputs::{finish_streams, reported_groups, upload_all};
+use super::state::{JobRecord, OutputFacts, PendingUpload, Stage, StateDir};
 use super::transcoder::{fetch_source, log_transition};
 use crate::clock::Clock;
 use crate::edge::Edge;
 use crate::error::{Error, Result};
-use crate::event::{
-    JobProgress, JobStateChange, OutputDetail, OutputGroupDetail, VideoDetails,
-    job_state_change_json,
-};
+use crate::event::{JobProgress, JobStateChange, job_state_change_json};
+use crate::ffmpeg::job::JobRun;
 use crate::retry::Backoff;
 use crate::store::ObjectStore;
 
@@ -94,11 +95,13 @@ impl<S: ObjectStore + 'static, E: Edge + 'static, C: Clock> JobRunner<S, E, C> {
             )),
             job_id: record.job_id.clone(),
             status: status.into(),
-            user_metadata: [
-                ("videoId".to_string(), record.spec.video_id.to_string()),
-                ("sourceKey".to_string(), record.spec.source.key.to_string()),
-            ]
-            .into(),
+            user_metadata: record
+                .spec
+                .metadata()
+                .to_pairs()
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), value))
+                .collect(),
             ..change
         };
         let event = job_state_change_json(&self.region, &detail, now);
@@ -119,8 +122,15 @@ impl<S: ObjectStore + 'static, E: Edge + 'static, C: Clock> JobRunner<S, E, C> {
         };
         self.emit(record, "ERROR", change).await?;
         self.set_stage(record, stage, "ended")?;
-        let _ = tokio::fs::remove_dir_all(self.state().work(&record.spec.token)).await;
+        self.remove_work(record).await;
         Ok(())
+    }
+
+    /// The job's work directory, and the source's download (probed there before the job).
+    async fn remove_work(&self, record: &JobRecord) {
+        for token in [&record.spec.token, &record.spec.source.token()] {
+            let _ = tokio::fs::remove_dir_all(self.state().work(token)).await;
+        }
     }
 
     /// One job, from wherever it stopped. Err: try again later (nothing final happened).
@@ -137,39 +147,25 @@ impl<S: ObjectStore + 'static, E: Edge + 'static, C: Clock> JobRunner<S, E, C> {
                 return Ok(());
             }
         }
-        // Uploaded: report COMPLETE; finalize (verify, delete source, `ready`) is idempotent.
+        // Uploaded: report COMPLETE; finalize (verify, report, delete source) is idempotent.
         let facts = record.output.clone().unwrap_or_default();
-        let output_path = format!(
-            "s3://{}/{}",
-            record.spec.output_bucket, record.spec.output_key
-        );
         let change = JobStateChange {
-            output_group_details: vec![OutputGroupDetail {
-                output_details: vec![OutputDetail {
-                    output_file_paths: vec![output_path],
-                    duration_in_ms: facts.duration_ms,
-                    video_details: Some(VideoDetails {
-                        width_in_px: facts.width,
-                        height_in_px: facts.height,
-                    }),
-                }],
-                kind: Some("FILE_GROUP".into()),
-            }],
+            output_group_details: reported_groups(&record.spec, &facts),
             ..Default::default()
         };
         self.emit(&record, "COMPLETE", change).await?;
         self.set_stage(&mut record, Stage::Done, "done")?;
-        let _ = tokio::fs::remove_dir_all(self.state().work(token)).await;
+        self.remove_work(&record).await;
         Ok(())
     }
 
     async fn convert_and_upload(&self, record: &mut JobRecord) -> Result<()> {
         let store = &self.origin.store;
         let spec = record.spec.clone();
-        if let Some(upload_id) = record.upload_id.take() {
+        if let Some(pending) = record.upload.take() {
             // A restart in the middle of a multipart upload: that upload is abandoned.
             store
-                .abort_upload(&spec.output_bucket, &spec.output_key, &upload_id)
+                .abort_upload(&spec.output_bucket, &pending.key, &pending.upload_id)
                 .await?;
             self.state().save(record)?;
         }
@@ -186,27 +182,23 @@ impl<S: ObjectStore + 'static, E: Edge + 'static, C: Clock> JobRunner<S, E, C> {
             Err(e) => return Err(e),
         };
         self.set_stage(record, Stage::Converting, "converting")?;
-        // Copies never get here: the handler copies them server-side.
-        let output = self.state().work(&spec.token).join("video.mp4");
-        match self.convert(record, &input, &output).await {
-            Ok(()) => {}
+        // Laid out as `videos/{id}/`; whatever an interrupted run left is made again.
+        let out = self.state().work(&spec.token).join("out");
+        let _ = tokio::fs::remove_dir_all(&out).await;
+        tokio::fs::create_dir_all(&out).await?;
+        let made = match self.convert(record, &input, &out).await {
+            Ok(()) => self.facts(record, &out).await,
+            Err(e) => Err(e),
+        };
+        let facts = match made {
+            Ok(facts) => facts,
             Err(Error::InvalidInput(reason)) => {
                 return self
                     .fail(record, Stage::Failed, ERROR_CONVERSION_FAILED, reason)
                     .await;
             }
             Err(e) => return Err(e),
-        }
-        let (duration_ms, width, height) =
-            match self.origin.transcoder.ffmpeg.output_facts(&output).await {
-                Ok(facts) => facts,
-                Err(Error::InvalidInput(reason)) => {
-                    return self
-                        .fail(record, Stage::Failed, ERROR_CONVERSION_FAILED, reason)
-                        .await;
-                }
-                Err(e) => return Err(e),
-            };
+        };
         // Deleted while it was converted (the video was deleted): upload nothing.
         if store
             .head(&spec.source.bucket, &spec.source.key)
@@ -219,44 +211,50 @@ impl<S: ObjectStore + 'static, E: Edge + 'static, C: Clock> JobRunner<S, E, C> {
                 .await;
         }
         let journal_record = Mutex::new(record.clone());
-        let journal = |upload_id: &str| {
+        let journal = |pending: Option<PendingUpload>| {
             let mut r = journal_record.lock().unwrap_or_else(|p| p.into_inner());
-            r.upload_id = Some(upload_id.to_string());
-            let _ = self.state().save(&r);
+            if r.upload != pending {
+                r.upload = pending;
+                let _ = self.state().save(&r);
+            }
         };
-        store
-            .upload(
-                &spec.output_bucket,
-                &spec.output_key,
-                &output,
-                "video/mp4",
-                &journal,
-            )
-            .await?;
-        record.upload_id = None;
-        record.output = Some(OutputFacts {
-            duration_ms,
-            width,
-            height,
-        });
+        upload_all(store, &spec, &out, &journal).await?;
+        record.upload = None;
+        record.output = Some(facts);
         self.set_stage(record, Stage::Uploaded, "uploaded")?;
         Ok(())
     }
 
+    /// What MediaConvert would report of the MP4 (none when the job makes none), once the
+    /// streaming set is finished.
+    async fn facts(&self, record: &JobRecord, out: &Path) -> Result<OutputFacts> {
+        finish_streams(&record.spec, out).await?;
+        if record.spec.mp4.is_none() {
+            return Ok(OutputFacts::default());
+        }
+        let ffmpeg = &self.origin.transcoder.ffmpeg;
+        let (duration_ms, width, height) = ffmpeg.output_facts(&out.join(MP4_NAME)).await?;
+        Ok(OutputFacts {
+            duration_ms,
+            width,
+            height,
+        })
+    }
+
     /// Runs FFmpeg, sending STATUS_UPDATE events as it goes (every 10 %).
-    async fn convert(&self, record: &JobRecord, input: &Path, output: &Path) -> Result<()> {
+    async fn convert(&self, record: &JobRecord, input: &Path, out: &Path) -> Result<()> {
         let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
         let ffmpeg = &self.origin.transcoder.ffmpeg;
         let spec = &record.spec;
-        let run = ffmpeg.convert(
-            spec.plan,
+        let args = ffmpeg.job_args(&JobRun {
             input,
-            output,
-            spec.info.duration_ms,
-            move |pct| {
-                let _ = tx.send(pct);
-            },
-        );
+            dir: out,
+            mp4: spec.mp4.as_ref().map(|_| spec.plan),
+            streams: spec.streams.as_ref(),
+        });
+        let run = ffmpeg.run(&args, spec.info.duration_ms, move |pct| {
+            let _ = tx.send(pct);
+        });
         let report = async {
             let mut sent = 0u8;
             while let Some(pct) = rx.recv().await {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
+use model::ObjectKey;
 use serde::{Deserialize, Serialize};
 
 use crate::transcoder::JobSpec;
@@ -16,7 +17,7 @@ use crate::transcoder::JobSpec;
 pub enum Stage {
     Queued,
     Converting,
-    /// The output is in the media bucket; only the finalize step remains.
+    /// The outputs are in the media bucket; only the finalize step remains.
     Uploaded,
     Done,
     Failed,
@@ -37,12 +38,19 @@ pub struct JobRecord {
     pub stage: Stage,
     /// A multipart upload in flight: aborted if the runner restarts mid-upload.
     #[serde(default)]
-    pub upload_id: Option<String>,
+    pub upload: Option<PendingUpload>,
     #[serde(default)]
     pub output: Option<OutputFacts>,
 }
 
-/// What MediaConvert reports about an output, as ffprobe found it.
+/// A multipart upload begun and not yet completed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingUpload {
+    pub key: ObjectKey,
+    pub upload_id: String,
+}
+
+/// What MediaConvert reports about the MP4, as ffprobe found it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutputFacts {
     pub duration_ms: Option<u64>,

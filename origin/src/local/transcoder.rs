@@ -87,7 +87,7 @@ impl<S: ObjectStore> Transcoder for FfmpegTranscoder<S> {
             job_id: format!("local-{}", &job.token[..20]),
             spec: job.clone(),
             stage: Stage::Queued,
-            upload_id: None,
+            upload: None,
             output: None,
         };
         let (record, created) = self.state.create(record)?;

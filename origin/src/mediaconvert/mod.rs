@@ -14,6 +14,7 @@ use crate::store::ObjectStore;
 use crate::transcoder::{JobSpec, Source, Transcoder};
 
 mod settings;
+mod streams;
 
 pub use settings::job_settings;
 
@@ -81,9 +82,11 @@ impl<S: ObjectStore> Transcoder for MediaConvert<S> {
             .role(&self.defaults.role_arn)
             .settings(job_settings(job, &self.defaults))
             .client_request_token(&job.token)
-            .status_update_interval(StatusUpdateInterval::Seconds60)
-            .user_metadata("videoId", job.video_id.as_str())
-            .user_metadata("sourceKey", job.source.key.as_str());
+            .status_update_interval(StatusUpdateInterval::Seconds60);
+        // Comes back with every event of the job: which video, and what the job makes.
+        for (name, value) in job.metadata().to_pairs() {
+            request = request.user_metadata(name, value);
+        }
         if let Some(queue) = &self.defaults.queue_arn {
             request = request.queue(queue);
         }

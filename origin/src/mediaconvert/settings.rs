@@ -1,23 +1,28 @@
 //! The CreateJob settings for a job: a pure function of the job spec and the defaults, so
-//! the exact request is tested against reviewed fixtures.
+//! the exact request is tested against reviewed fixtures. One input (turned upright by its
+//! rotation metadata), then the output groups of what the job makes: the MP4 file group,
+//! and the streaming set ([`super::streams`]).
 
 use aws_sdk_mediaconvert::types::{
     AacCodecProfile, AacCodingMode, AacRateControlMode, AacSettings, AudioCodec,
     AudioCodecSettings, AudioDefaultSelection, AudioDescription, AudioSelector, ContainerSettings,
     ContainerType, FileGroupSettings, H264QualityTuningLevel, H264QvbrSettings,
-    H264RateControlMode, H264SceneChangeDetect, H264Settings, Input, InputTimecodeSource,
-    JobSettings, Mp4MoovPlacement, Mp4Settings, Output, OutputGroup, OutputGroupSettings,
-    OutputGroupType, VideoCodec, VideoCodecSettings, VideoDescription, VideoSelector,
+    H264RateControlMode, H264SceneChangeDetect, H264Settings, Input, InputRotate,
+    InputTimecodeSource, JobSettings, Mp4MoovPlacement, Mp4Settings, Output, OutputGroup,
+    OutputGroupSettings, OutputGroupType, VideoCodec, VideoCodecSettings, VideoDescription,
+    VideoSelector,
 };
+use model::ObjectKey;
+use model::ladder::{AUDIO_BITRATE, AUDIO_SAMPLE_RATE};
 
 use super::JobDefaults;
-use crate::media::Plan;
+use crate::media::{MediaInfo, Plan};
 use crate::transcoder::JobSpec;
 
-const AUDIO_SELECTOR: &str = "Audio Selector 1";
+pub(super) const AUDIO_SELECTOR: &str = "Audio Selector 1";
 
-/// The job: one input, one MP4 output at `videos/{id}/video.mp4` with its index first.
-/// Remux and Copy pass both streams through; Transcode makes H.264 QVBR + AAC-LC stereo.
+/// The job: one input, then the MP4 (when the job makes it) and the streaming set (when it
+/// makes that).
 pub fn job_settings(job: &JobSpec, defaults: &JobDefaults) -> JobSettings {
     let input = Input::builder()
         .file_input(format!("s3://{}/{}", job.source.bucket, job.source.key))
@@ -27,11 +32,79 @@ pub fn job_settings(job: &JobSpec, defaults: &JobDefaults) -> JobSettings {
                 .default_selection(AudioDefaultSelection::Default)
                 .build(),
         )
-        .video_selector(VideoSelector::builder().build())
+        // Phone videos come out upright: the rotation metadata of MP4/MOV inputs is applied.
+        .video_selector(VideoSelector::builder().rotate(InputRotate::Auto).build())
         .timecode_source(InputTimecodeSource::Zerobased)
         .build();
+    let mut settings = JobSettings::builder().inputs(input);
+    if let Some(mp4) = &job.mp4 {
+        settings = settings.output_groups(mp4_group(job, mp4, defaults));
+    }
+    if let Some(streams) = &job.streams {
+        for group in super::streams::output_groups(job, streams) {
+            settings = settings.output_groups(group);
+        }
+    }
+    settings.build()
+}
 
-    let passthrough = matches!(job.plan, Plan::Copy | Plan::Remux);
+/// Whether the source may have audio: it has some, or its tracks are not known (an input
+/// the probe cannot read). MediaConvert refuses an audio output a silent input cannot fill.
+pub(super) fn audio_expected(info: &MediaInfo) -> bool {
+    info.audio.is_some() || info.video.is_none()
+}
+
+/// `s3://bucket/key` without the key's extension: MediaConvert adds its own.
+pub(super) fn destination(job: &JobSpec, key: &ObjectKey) -> String {
+    let key = key.as_str();
+    let base = key.rsplit_once('.').map_or(key, |(base, _)| base);
+    format!("s3://{}/{base}", job.output_bucket)
+}
+
+/// AAC-LC stereo, CBR at the ladder's rate: the MP4's audio and the ladder's.
+pub(super) fn aac() -> AudioCodecSettings {
+    AudioCodecSettings::builder()
+        .codec(AudioCodec::Aac)
+        .aac_settings(
+            AacSettings::builder()
+                .codec_profile(AacCodecProfile::Lc)
+                .coding_mode(AacCodingMode::CodingMode20)
+                .rate_control_mode(AacRateControlMode::Cbr)
+                .bitrate(AUDIO_BITRATE as i32)
+                .sample_rate(AUDIO_SAMPLE_RATE as i32)
+                .build(),
+        )
+        .build()
+}
+
+pub(super) fn file_group(name: &str, destination: String, outputs: Vec<Output>) -> OutputGroup {
+    OutputGroup::builder()
+        .name(name)
+        .output_group_settings(
+            OutputGroupSettings::builder()
+                .r#type(OutputGroupType::FileGroupSettings)
+                .file_group_settings(
+                    FileGroupSettings::builder()
+                        .destination(destination)
+                        .build(),
+                )
+                .build(),
+        )
+        .set_outputs(Some(outputs))
+        .build()
+}
+
+/// `videos/{id}/video.mp4` with its index first. Remux passes both streams through;
+/// Transcode makes H.264 QVBR + AAC-LC stereo at the source's size. MediaConvert does not
+/// pass rotation metadata through, so a source shown turned is transcoded upright instead
+/// (input rotation AUTO) rather than passed through sideways.
+fn mp4_group(job: &JobSpec, mp4: &ObjectKey, defaults: &JobDefaults) -> OutputGroup {
+    let turned = job
+        .info
+        .video
+        .as_ref()
+        .is_some_and(|v| v.rotation % 360 != 0);
+    let passthrough = matches!(job.plan, Plan::Copy | Plan::Remux) && !turned;
     let video = if passthrough {
         VideoCodecSettings::builder()
             .codec(VideoCodec::Passthrough)
@@ -59,18 +132,7 @@ pub fn job_settings(job: &JobSpec, defaults: &JobDefaults) -> JobSettings {
             .codec(AudioCodec::Passthrough)
             .build()
     } else {
-        AudioCodecSettings::builder()
-            .codec(AudioCodec::Aac)
-            .aac_settings(
-                AacSettings::builder()
-                    .codec_profile(AacCodecProfile::Lc)
-                    .coding_mode(AacCodingMode::CodingMode20)
-                    .rate_control_mode(AacRateControlMode::Cbr)
-                    .bitrate(128_000)
-                    .sample_rate(48_000)
-                    .build(),
-            )
-            .build()
+        aac()
     };
     let mut output = Output::builder()
         .extension("mp4")
@@ -85,9 +147,7 @@ pub fn job_settings(job: &JobSpec, defaults: &JobDefaults) -> JobSettings {
                 .build(),
         )
         .video_description(VideoDescription::builder().codec_settings(video).build());
-    // A source known to have no audio gets no audio output (MediaConvert refuses a selector
-    // that matches nothing); unknown means "expect audio".
-    if !(passthrough && job.info.audio.is_none()) {
+    if audio_expected(&job.info) {
         output = output.audio_descriptions(
             AudioDescription::builder()
                 .audio_source_name(AUDIO_SELECTOR)
@@ -95,28 +155,5 @@ pub fn job_settings(job: &JobSpec, defaults: &JobDefaults) -> JobSettings {
                 .build(),
         );
     }
-    // The destination names the file: `…/video` + `.mp4`.
-    let base = job
-        .output_key
-        .as_str()
-        .strip_suffix(".mp4")
-        .unwrap_or(job.output_key.as_str());
-    let group = OutputGroup::builder()
-        .name("File Group")
-        .output_group_settings(
-            OutputGroupSettings::builder()
-                .r#type(OutputGroupType::FileGroupSettings)
-                .file_group_settings(
-                    FileGroupSettings::builder()
-                        .destination(format!("s3://{}/{base}", job.output_bucket))
-                        .build(),
-                )
-                .build(),
-        )
-        .outputs(output.build())
-        .build();
-    JobSettings::builder()
-        .inputs(input)
-        .output_groups(group)
-        .build()
+    file_group("File Group", destination(job, mp4), vec![output.build()])
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use model::claim::{Claim, ClaimAnswer};
-use model::job::JobEvent;
+use model::job::{Acknowledgement, JobEvent};
 use model::storage::KeyPrefix;
 use model::{BucketName, ObjectKey, Timestamp};
 use origin::clock::FixedClock;
@@ -104,6 +104,17 @@ impl ObjectStore for MemoryStore {
         Ok(())
     }
 
+    async fn put_bytes(
+        &self,
+        bucket: &BucketName,
+        key: &ObjectKey,
+        bytes: Vec<u8>,
+        _content_type: &str,
+    ) -> Result<()> {
+        self.put(bucket, key, &bytes);
+        Ok(())
+    }
+
     async fn copy(
         &self,
         (source_bucket, source_key): (&BucketName, &ObjectKey),
@@ -172,6 +183,7 @@ pub fn h264_aac_mp4(size: u64) -> MediaInfo {
             width: 320,
             height: 240,
             browser_safe: Some(true),
+            rotation: 0,
         }),
         audio: Some(AudioCodec::Aac),
         fast_start: Some(false),
@@ -204,9 +216,9 @@ impl Transcoder for FakeTranscoder {
 
 type Claims = HashMap<model::VideoId, (String, Option<String>)>;
 
-/// The edge's rules for claims, on the uploads it was told to expect (the real ones are
-/// tested on SQLite in the edge's own tests); records every report, and fails the next calls
-/// with the queued errors first.
+/// The edge's rules for claims, on the uploads it was told to expect, and for
+/// acknowledgements ([`super::Acknowledger`]; the real ones are tested on SQLite in the edge's
+/// own tests); records every report, and fails the next calls with the queued errors first.
 #[derive(Clone, Default)]
 pub struct FakeEdge {
     /// Expected uploads: video → (source key, size).
@@ -217,6 +229,9 @@ pub struct FakeEdge {
     pub failures: Arc<Mutex<VecDeque<Error>>>,
     /// While set, every report fails as an unreachable edge would (claims still pass).
     refusing_reports: Arc<std::sync::atomic::AtomicBool>,
+    acknowledger: super::Acknowledger,
+    /// Videos deleted from the catalog: nothing needs their source any more.
+    pub deleted: Arc<Mutex<std::collections::HashSet<model::VideoId>>>,
 }
 
 impl FakeEdge {
@@ -264,7 +279,7 @@ impl Edge for FakeEdge {
         })
     }
 
-    async fn report(&self, event: &JobEvent, _: Deadline) -> Result<()> {
+    async fn report(&self, event: &JobEvent, _: Deadline) -> Result<Acknowledgement> {
         self.fail_next()?;
         if self
             .refusing_reports
@@ -276,7 +291,13 @@ impl Edge for FakeEdge {
             });
         }
         self.events.lock().unwrap().push(event.clone());
-        Ok(())
+        let wire: serde_json::Value = serde_json::from_slice(&event.to_json()).unwrap();
+        let mut acknowledged: Acknowledgement =
+            serde_json::from_value(self.acknowledger.acknowledge(&wire)).unwrap();
+        if self.deleted.lock().unwrap().contains(&event.video_id) {
+            acknowledged.source_needed = false;
+        }
+        Ok(acknowledged)
     }
 }
 
@@ -307,6 +328,7 @@ impl TestOrigin {
                     incoming: bucket("incoming"),
                     media: bucket("media"),
                 },
+                ladder_cap: model::ladder::DEFAULT_CAP,
                 transcoder: transcoder.clone(),
                 store: store.clone(),
                 edge: edge.clone(),

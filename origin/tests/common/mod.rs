@@ -1,9 +1,13 @@
 //! Shared test support: generated clips (real ffmpeg), a receiver standing in for the edge's
-//! `/api/internal/jobs` (it checks every signature), a MediaConvert capture endpoint, S3
-//! access to the real SeaweedFS that testkit starts, event fixtures, and in-memory [`fakes`].
+//! internal endpoints (it checks every signature and acknowledges by the edge's rule), a
+//! MediaConvert capture endpoint, S3 access to the real SeaweedFS that testkit starts, event
+//! fixtures, in-memory [`fakes`], the local pipeline harness ([`local`]), the streaming-set
+//! checks ([`hls`]) and the real edge in-process ([`real_edge`]).
 #![allow(dead_code)] // each test binary uses a different part of this harness
 
 pub mod fakes;
+pub mod hls;
+pub mod local;
 pub mod real_edge;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -219,6 +223,7 @@ fn respond(stream: &mut TcpStream, status: u16, body: &str) {
         200 => "OK",
         201 => "Created",
         401 => "Unauthorized",
+        503 => "Service Unavailable",
         _ => "Status",
     };
     let _ = write!(
@@ -281,25 +286,60 @@ impl StandInClaims {
     }
 }
 
+/// The edge's acknowledgement rule, over the events a stand-in has applied: a replayed event
+/// id is a duplicate; a video needs its source until it is ready and its streaming set is
+/// done (made or given up on). The real rule is tested on SQLite in the edge's own tests, and
+/// with the real edge in `claims.rs`.
+#[derive(Clone, Default)]
+pub struct Acknowledger {
+    seen: Arc<Mutex<std::collections::HashSet<String>>>,
+    /// video → (ready, streaming set done)
+    videos: Arc<Mutex<std::collections::HashMap<String, (bool, bool)>>>,
+}
+
+impl Acknowledger {
+    pub fn acknowledge(&self, event: &Value) -> Value {
+        let id = event["eventId"].as_str().unwrap_or_default().to_string();
+        let duplicate = !self.seen.lock().unwrap().insert(id);
+        let mut videos = self.videos.lock().unwrap();
+        let (ready, done) = videos
+            .entry(event["videoId"].as_str().unwrap_or_default().to_string())
+            .or_default();
+        match (event["status"].as_str(), event["streams"].as_str()) {
+            (Some("ready"), _) => {
+                *ready = true;
+                *done |= event.get("hlsKey").is_some();
+            }
+            (Some("streams"), Some("ready" | "failed")) => *done = true,
+            _ => {}
+        }
+        serde_json::json!({"success": true, "duplicate": duplicate, "sourceNeeded": !(*ready && *done)})
+    }
+}
+
 /// Stands in for the edge's internal endpoints: verifies `X-Signature` with the shared
-/// secret (401 when wrong, as the edge does), records every job event, and answers claims.
+/// secret (401 when wrong, as the edge does), records every job event and acknowledges it
+/// ([`Acknowledger`]), and answers claims.
 #[derive(Clone)]
 pub struct Edge {
     pub url: String,
     pub port: u16,
     pub events: Arc<Mutex<Vec<Received>>>,
+    /// While set, job events are answered 503 (and not recorded): an edge that cannot take
+    /// them (a deploy, an outage of its database); claims are still answered.
+    pub refusing_events: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Edge {
     pub fn start() -> Edge {
-        Edge::start_on(testkit::free_port())
-    }
-
-    pub fn start_on(port: u16) -> Edge {
-        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the edge receiver");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the edge receiver");
+        let port = listener.local_addr().unwrap().port();
         let events: Arc<Mutex<Vec<Received>>> = Arc::default();
         let sink = events.clone();
         let claims = StandInClaims::default();
+        let acknowledger = Acknowledger::default();
+        let refusing_events: Arc<std::sync::atomic::AtomicBool> = Arc::default();
+        let refusing = refusing_events.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
@@ -343,12 +383,15 @@ impl Edge {
                 } else if claims_path {
                     let answer = claims.answer(&event);
                     respond(&mut stream, 200, &answer.to_string());
+                } else if refusing.load(std::sync::atomic::Ordering::Relaxed) {
+                    respond(&mut stream, 503, r#"{"success":false}"#);
                 } else {
+                    let answer = acknowledger.acknowledge(&event);
                     sink.lock().unwrap().push(Received {
                         event,
                         signature_ok,
                     });
-                    respond(&mut stream, 200, r#"{"success":true}"#);
+                    respond(&mut stream, 200, &answer.to_string());
                 }
             }
         });
@@ -356,6 +399,7 @@ impl Edge {
             url: format!("http://127.0.0.1:{port}"),
             port,
             events,
+            refusing_events,
         }
     }
 
@@ -384,6 +428,20 @@ impl Edge {
                     .find(|e| e["status"] == "ready" || e["status"] == "failed")
             },
         )
+    }
+
+    /// Waits until the video's streaming set is done: a `ready` naming it, or a `streams`
+    /// event that is `ready` or `failed`. Returns (hlsKey, posterKey, storyboardKey) as the
+    /// event named them, or the failure.
+    pub fn wait_streams(&self, video_id: &VideoId, timeout: Duration) -> Value {
+        wait_for(&format!("the streaming set of {video_id}"), timeout, || {
+            self.for_video(video_id).into_iter().find(|e| {
+                (e["status"] == "ready" && e.get("hlsKey").is_some())
+                    || (e["status"] == "streams"
+                        && matches!(e["streams"].as_str(), Some("ready" | "failed")))
+                    || e["status"] == "failed"
+            })
+        })
     }
 }
 

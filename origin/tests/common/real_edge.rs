@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use edge::app::App;
 use edge::config::Config;
-use edge::platform::native::{NativeClock, NativePlatform, Reqwest, Sqlite};
+use edge::platform::native::{NativeClock, NativePlatform, RateLimits, Sqlite};
 use model::Timestamp;
 use origin::clock::Clock;
 
@@ -54,8 +54,7 @@ impl RealEdge {
                 "K7soNXAvUHVRyBiAl/ukGcJWe2dy8AcrKDcbrCEKGuI=".into(),
             ),
             ("WEBHOOK_SECRET", WEBHOOK_SECRET.into()),
-            // Tokens outlive the hours these tests move the clock by.
-            ("JWT_TTL_SECONDS", "86400".into()),
+            ("EDGE_TOKEN_SECRET", "test-edge-token-secret".into()),
         ];
         let shared = clock.0.clone();
         std::thread::spawn(move || {
@@ -66,12 +65,12 @@ impl RealEdge {
                     .map(|(_, v)| v.clone())
             })
             .expect("valid edge settings");
-            let platform = NativePlatform {
-                db: Sqlite::in_memory(&testkit::workspace_root().join("migrations"))
+            let platform = NativePlatform::new(
+                Sqlite::in_memory(&testkit::workspace_root().join("migrations"))
                     .expect("SQLite with the migrations"),
-                http: Reqwest::default(),
-                clock: NativeClock::Fixed(shared),
-            };
+                NativeClock::Fixed(shared),
+                RateLimits::new(60),
+            );
             let app = App::new(config, platform);
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

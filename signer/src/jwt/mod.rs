@@ -2,7 +2,8 @@
 //! seed; anything that only checks tokens needs just the public key.
 //!
 //! Verification accepts `alg: EdDSA` and nothing else, so neither `alg: none` nor an HMAC
-//! token keyed with our public key (algorithm confusion) gets through. Time is always a
+//! token keyed with our public key (algorithm confusion) gets through; `iss` and `aud` must
+//! be the [`TokenScope`]'s, so a token made for another service or deployment is refused. Time is always a
 //! parameter: `jwt-compact`'s `TimeOptions` gets a clock that returns the caller's `now`.
 
 use std::fmt;
@@ -42,9 +43,19 @@ pub struct Claims {
     pub jti: String,
 }
 
+/// Who issues tokens (`iss`) and who they are for (`aud`): both are written into every
+/// token and required on every token verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenScope {
+    pub issuer: String,
+    pub audience: String,
+}
+
 /// The claims `jwt-compact` does not model itself; serde validates them on the way in.
 #[derive(Serialize, Deserialize)]
 struct SessionClaims {
+    iss: String,
+    aud: String,
     sub: UserId,
     email: Email,
     role: Role,
@@ -66,10 +77,11 @@ impl fmt::Debug for JwtIssuer {
 
 impl JwtIssuer {
     /// From the 32-byte Ed25519 secret seed (RFC 8032's private key).
-    pub fn from_seed(seed: &[u8; 32]) -> Self {
+    pub fn from_seed(seed: &[u8; 32], scope: TokenScope) -> Self {
         let signing_key = Ed25519SigningKey::from_bytes(seed);
         let verifier = JwtVerifier {
             verifying_key: signing_key.to_verifying_key(),
+            scope,
         };
         Self {
             signing_key,
@@ -79,8 +91,8 @@ impl JwtIssuer {
 
     /// From the seed in base64 (standard or URL-safe alphabet, padding optional), as it sits
     /// in a secret store.
-    pub fn from_base64_seed(seed: &str) -> Result<Self> {
-        decode_key_base64(seed, "Ed25519 seed").map(|seed| Self::from_seed(&seed))
+    pub fn from_base64_seed(seed: &str, scope: TokenScope) -> Result<Self> {
+        decode_key_base64(seed, "Ed25519 seed").map(|seed| Self::from_seed(&seed, scope))
     }
 
     /// A token for `sub` valid from `now` (whole seconds) for `ttl` (1 s ..= 30 days), and
@@ -112,6 +124,8 @@ impl JwtIssuer {
             .checked_add_unsigned(ttl_secs)
             .ok_or_else(|| Error::InvalidArgument("token expiry overflows".into()))?;
         let mut claims = jwt_compact::Claims::new(SessionClaims {
+            iss: self.verifier.scope.issuer.clone(),
+            aud: self.verifier.scope.audience.clone(),
             sub: sub.clone(),
             email: email.clone(),
             role,
@@ -128,6 +142,7 @@ impl JwtIssuer {
             email,
             role,
             jti,
+            ..
         } = claims.custom;
         Ok((
             token,
@@ -148,23 +163,27 @@ impl JwtIssuer {
     }
 }
 
-/// Checks tokens against an Ed25519 public key.
+/// Checks tokens against an Ed25519 public key and a [`TokenScope`].
 #[derive(Debug, Clone)]
 pub struct JwtVerifier {
     verifying_key: Ed25519VerifyingKey,
+    scope: TokenScope,
 }
 
 impl JwtVerifier {
     /// From the 32-byte Ed25519 public key.
-    pub fn from_public_key(public_key: &[u8; 32]) -> Result<Self> {
+    pub fn from_public_key(public_key: &[u8; 32], scope: TokenScope) -> Result<Self> {
         Ed25519VerifyingKey::from_slice(public_key)
-            .map(|verifying_key| Self { verifying_key })
+            .map(|verifying_key| Self {
+                verifying_key,
+                scope,
+            })
             .map_err(|e| Error::InvalidKey(format!("Ed25519 public key: {e}")))
     }
 
     /// From the public key in base64 (standard or URL-safe alphabet, padding optional).
-    pub fn from_base64_public_key(public_key: &str) -> Result<Self> {
-        Self::from_public_key(&decode_key_base64(public_key, "Ed25519 public key")?)
+    pub fn from_base64_public_key(public_key: &str, scope: TokenScope) -> Result<Self> {
+        Self::from_public_key(&decode_key_base64(public_key, "Ed25519 public key")?, scope)
     }
 
     /// The raw public key, for publishing (a JWK's `x`, a config value).
@@ -172,8 +191,8 @@ impl JwtVerifier {
         self.verifying_key.to_bytes()
     }
 
-    /// The claims of a token that is well-formed, EdDSA-signed by our key, has every claim,
-    /// and is valid at `now` give or take `leeway` (≤ 300 s): not expired, and neither `iat`
+    /// The claims of a token that is well-formed, EdDSA-signed by our key, has every claim
+    /// (`iss` and `aud` this verifier's), and is valid at `now` give or take `leeway` (≤ 300 s): not expired, and neither `iat`
     /// nor `nbf` in the future.
     pub fn verify(&self, token: &str, now: Timestamp, leeway: Duration) -> Result<Claims> {
         if leeway > MAX_LEEWAY {
@@ -213,6 +232,9 @@ impl JwtVerifier {
         let custom = &claims.custom;
         if custom.jti.is_empty() {
             return Err(Error::JwtInvalid("empty jti".into()));
+        }
+        if custom.iss != self.scope.issuer || custom.aud != self.scope.audience {
+            return Err(Error::JwtInvalid("issued by or for someone else".into()));
         }
         let expiration = claims.expiration.expect("validate_expiration checked exp");
         Ok(Claims {

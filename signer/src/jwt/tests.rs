@@ -13,8 +13,15 @@ fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
 
+fn scope() -> TokenScope {
+    TokenScope {
+        issuer: "edgevid".into(),
+        audience: "edgevid-api".into(),
+    }
+}
+
 fn issuer() -> JwtIssuer {
-    JwtIssuer::from_seed(&[7; 32])
+    JwtIssuer::from_seed(&[7; 32], scope())
 }
 
 fn user() -> (UserId, Email) {
@@ -90,7 +97,7 @@ fn nbf_in_the_future_is_not_yet_valid() {
     let (id, _) = user();
     let token = token_with_claims(serde_json::json!({
         "sub": id.to_string(), "email": "a@example.com", "role": "member", "jti": "j",
-        "iat": NOW, "exp": NOW + 100, "nbf": NOW + 50
+        "iat": NOW, "exp": NOW + 100, "nbf": NOW + 50, "iss": "edgevid", "aud": "edgevid-api"
     }));
     let verifier = issuer().verifier().clone();
     assert_eq!(
@@ -105,7 +112,7 @@ fn missing_or_malformed_claims_are_invalid() {
     let (id, _) = user();
     let full = serde_json::json!({
         "sub": id.to_string(), "email": "a@example.com", "role": "member", "jti": "j",
-        "iat": NOW, "exp": NOW + 100
+        "iat": NOW, "exp": NOW + 100, "iss": "edgevid", "aud": "edgevid-api"
     });
     let verifier = issuer().verifier().clone();
     assert!(
@@ -113,7 +120,7 @@ fn missing_or_malformed_claims_are_invalid() {
             .verify(&token_with_claims(full.clone()), at(0), secs(0))
             .is_ok()
     );
-    for claim in ["sub", "email", "role", "jti", "iat", "exp"] {
+    for claim in ["sub", "email", "role", "jti", "iat", "exp", "iss", "aud"] {
         let mut claims = full.clone();
         claims.as_object_mut().unwrap().remove(claim);
         assert!(
@@ -130,6 +137,8 @@ fn missing_or_malformed_claims_are_invalid() {
         ("role", serde_json::json!("root")),
         ("jti", serde_json::json!("")),
         ("exp", serde_json::json!("soon")),
+        ("iss", serde_json::json!("someone-else")),
+        ("aud", serde_json::json!("another-api")),
     ] {
         let mut claims = full.clone();
         claims[claim] = value;
@@ -146,7 +155,28 @@ fn missing_or_malformed_claims_are_invalid() {
 #[test]
 fn tampered_and_foreign_tokens_are_invalid() {
     let token = token(at(0), 60);
-    let stranger = JwtIssuer::from_seed(&[8; 32]).verifier().clone();
+    let stranger = JwtIssuer::from_seed(&[8; 32], scope()).verifier().clone();
+    assert!(matches!(
+        stranger.verify(&token, at(0), secs(0)),
+        Err(Error::JwtInvalid(_))
+    ));
+    // The same key for another deployment (issuer) or service (audience) opens nothing.
+    for other in [
+        TokenScope {
+            issuer: "edgevid-staging".into(),
+            ..scope()
+        },
+        TokenScope {
+            audience: "billing".into(),
+            ..scope()
+        },
+    ] {
+        let elsewhere = JwtIssuer::from_seed(&[7; 32], other).verifier().clone();
+        assert!(matches!(
+            elsewhere.verify(&token, at(0), secs(0)),
+            Err(Error::JwtInvalid(_))
+        ));
+    }
     assert!(matches!(
         stranger.verify(&token, at(0), secs(0)),
         Err(Error::JwtInvalid(_))
@@ -229,29 +259,32 @@ fn refuses_bad_arguments() {
 fn keys_from_base64() {
     let b64 = base64::engine::general_purpose::STANDARD;
     let seed = [7u8; 32];
-    let issuer = JwtIssuer::from_base64_seed(&b64.encode(seed)).unwrap();
+    let issuer = JwtIssuer::from_base64_seed(&b64.encode(seed), scope()).unwrap();
     let public = issuer.verifier().public_key();
     let url_safe_unpadded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public);
-    let verifier = JwtVerifier::from_base64_public_key(&url_safe_unpadded).unwrap();
+    let verifier = JwtVerifier::from_base64_public_key(&url_safe_unpadded, scope()).unwrap();
     assert!(verifier.verify(&token(at(0), 60), at(0), secs(0)).is_ok());
 
     for bad in ["", "!!!", &b64.encode([1u8; 31]), &b64.encode([1u8; 33])] {
         assert!(
-            matches!(JwtIssuer::from_base64_seed(bad), Err(Error::InvalidKey(_))),
+            matches!(
+                JwtIssuer::from_base64_seed(bad, scope()),
+                Err(Error::InvalidKey(_))
+            ),
             "{bad:?}"
         );
         assert!(matches!(
-            JwtVerifier::from_base64_public_key(bad),
+            JwtVerifier::from_base64_public_key(bad, scope()),
             Err(Error::InvalidKey(_))
         ));
     }
     // Not every 32-byte string is a curve point.
     let not_a_point = (0..=255u8)
         .map(|b| [b; 32])
-        .find(|bytes| JwtVerifier::from_public_key(bytes).is_err())
+        .find(|bytes| JwtVerifier::from_public_key(bytes, scope()).is_err())
         .expect("some byte pattern is not a valid point");
     assert!(matches!(
-        JwtVerifier::from_public_key(&not_a_point),
+        JwtVerifier::from_public_key(&not_a_point, scope()),
         Err(Error::InvalidKey(_))
     ));
 }

@@ -1,16 +1,20 @@
-//! The `edge` playback mode's token: `<expires_unix>.<base64url(HMAC-SHA256)>`, carried as
-//! one path segment (no `/`, no `=`). The MAC covers a version tag, the expiry and the object
-//! key, so a token opens one object until one instant.
+//! The playback token carried in a URL's path (`/media/<token>/<key>`):
+//! `<expires_unix>.<base64url(HMAC-SHA256)>`, one path segment (no `/`, no `=`). The MAC
+//! covers a version tag, the expiry and a video's output folder (`videos/<id>/`), so a token
+//! opens every output of one video until one instant: an HLS playlist's relative URIs, which
+//! a player resolves against the playlist's URL, inherit it.
 
 use base64::Engine as _;
 
-use model::{ObjectKey, Timestamp};
+use model::layout::{Located, locate};
+use model::storage::KeyPrefix;
+use model::{ObjectKey, Timestamp, VideoId};
 
 use crate::{Error, Result, hmac_sha256, hmac_sha256_matches};
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 /// Domain separation: a MAC made for anything else with the same secret never verifies.
-const CONTEXT: &[u8] = b"edgevid-edge-token-v1";
+const CONTEXT: &[u8] = b"edgevid-edge-token-v2";
 
 /// A token's parts, before its MAC is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +46,7 @@ impl EdgeToken {
     }
 }
 
-fn mac(secret: &[u8], object_key: &ObjectKey, expires_unix: u64) -> [u8; 32] {
+fn mac(secret: &[u8], prefix: &KeyPrefix, expires_unix: u64) -> [u8; 32] {
     hmac_sha256(
         secret,
         &[
@@ -50,32 +54,41 @@ fn mac(secret: &[u8], object_key: &ObjectKey, expires_unix: u64) -> [u8; 32] {
             b"\n",
             expires_unix.to_string().as_bytes(),
             b"\n",
-            object_key.as_str().as_bytes(),
+            prefix.as_str().as_bytes(),
         ],
     )
 }
 
-/// A token for `object_key` until `expires` (whole seconds; 1970 at the earliest). Use a
-/// secret of at least 32 random bytes.
-pub fn sign(secret: &[u8], object_key: &ObjectKey, expires: Timestamp) -> String {
+/// A token for every output of `video` until `expires` (whole seconds; 1970 at the
+/// earliest). Use a secret of at least 32 random bytes.
+pub fn sign(secret: &[u8], video: &VideoId, expires: Timestamp) -> String {
     let expires_unix = u64::try_from(expires.unix_secs()).unwrap_or(0);
-    let mac = mac(secret, object_key, expires_unix);
+    let mac = mac(secret, &KeyPrefix::outputs(video), expires_unix);
     format!("{expires_unix}.{}", BASE64.encode(mac))
 }
 
-/// `Ok` if `token` was made with `secret` for `object_key` and has not expired at `now`
-/// (a token is valid strictly before its expiry).
-pub fn verify(secret: &[u8], token: &str, object_key: &ObjectKey, now: Timestamp) -> Result<()> {
+/// The video and the token's expiry if `token` was made with `secret` for the video whose
+/// output `object_key` is, and has not expired at `now` (a token is valid strictly before
+/// its expiry). A key that is no video's output is never opened.
+pub fn verify(
+    secret: &[u8],
+    token: &str,
+    object_key: &ObjectKey,
+    now: Timestamp,
+) -> Result<(VideoId, Timestamp)> {
     if secret.is_empty() {
         return Err(Error::InvalidKey("empty edge token secret".into()));
     }
     let token = EdgeToken::parse(token)?;
-    let expected = mac(secret, object_key, token.expires_unix);
+    let Some(Located::Output { video, .. }) = locate(object_key) else {
+        return Err(Error::PlaybackTokenInvalid);
+    };
+    let expected = mac(secret, &KeyPrefix::outputs(&video), token.expires_unix);
     if !hmac_sha256_matches(&expected, &token.mac) {
         return Err(Error::PlaybackTokenInvalid);
     }
     if now >= token.expires_at() {
         return Err(Error::PlaybackTokenExpired);
     }
-    Ok(())
+    Ok((video, token.expires_at()))
 }

@@ -77,33 +77,48 @@ impl CloudFrontSigner {
     /// `Expires`, `Signature`, `Key-Pair-Id` (and `Hash-Algorithm=SHA256`), as botocore's
     /// `CloudFrontSigner.generate_presigned_url` writes them.
     pub fn signed_url(&self, url: &str, expires: Timestamp) -> Result<String> {
-        check_url(url)?;
-        let expires_unix = epoch_seconds(expires)?;
         let separator = if url.contains('?') { '&' } else { '?' };
-        let params = self
-            .signature_params(&policy_statement(url, expires_unix), "", Some(expires_unix))
+        Ok(format!(
+            "{url}{separator}{}",
+            self.signed_query(url, expires)?
+        ))
+    }
+
+    /// The query string (no `?`) that lets a request for `resource_url` through until
+    /// `expires`. An exact URL gets a canned policy (`Expires`); a resource with `*`
+    /// wildcards (`https://d.example/videos/<id>/*`: every file of one video) gets the
+    /// equivalent custom policy (`Policy`), whose query string opens every URL the wildcard
+    /// matches: append it to each segment URI of an HLS playlist.
+    pub fn signed_query(&self, resource_url: &str, expires: Timestamp) -> Result<String> {
+        Ok(self
+            .signed_params(resource_url, expires, "")?
             .into_iter()
             .map(|(name, value)| format!("{name}={value}"))
             .collect::<Vec<_>>()
-            .join("&");
-        Ok(format!("{url}{separator}{params}"))
+            .join("&"))
     }
 
-    /// The `CloudFront-*` cookies that let a browser fetch `resource_url` until
-    /// `expires`. An exact URL gets a canned policy (`CloudFront-Expires`); a resource
-    /// with `*` wildcards (`https://d.example/videos/<id>/*`, for HLS segments) gets the
-    /// equivalent custom policy (`CloudFront-Policy`), since canned policies cannot match
-    /// more than one URL.
+    /// The `CloudFront-*` cookies that let a browser fetch `resource_url` until `expires`:
+    /// the parameters of [`Self::signed_query`], as cookies.
     pub fn signed_cookies(
         &self,
         resource_url: &str,
         expires: Timestamp,
     ) -> Result<Vec<(String, String)>> {
+        self.signed_params(resource_url, expires, "CloudFront-")
+    }
+
+    fn signed_params(
+        &self,
+        resource_url: &str,
+        expires: Timestamp,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>> {
         check_url(resource_url)?;
         let expires_unix = epoch_seconds(expires)?;
         let policy = policy_statement(resource_url, expires_unix);
-        let expires = (!resource_url.contains('*')).then_some(expires_unix);
-        Ok(self.signature_params(&policy, "CloudFront-", expires))
+        let canned = (!resource_url.contains('*')).then_some(expires_unix);
+        Ok(self.signature_params(&policy, prefix, canned))
     }
 
     /// `Expires` (canned) or `Policy` (custom), then `Signature`, `Key-Pair-Id` and, for

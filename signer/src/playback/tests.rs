@@ -2,7 +2,9 @@
 
 use super::edge_token::{self, EdgeToken};
 use super::*;
-use model::ObjectKey;
+use model::{ObjectKey, VideoId};
+
+const VIDEO: &str = "0195f0f2-7c1a-7000-8000-000000000001";
 
 fn t(secs: i64) -> Timestamp {
     Timestamp::from_unix_secs(secs)
@@ -111,11 +113,15 @@ fn refuses_bad_urls() {
 
 #[test]
 fn edge_token_round_trip() {
-    let key = ObjectKey::parse("videos/x/video.mp4").unwrap();
-    let token = edge_token::sign(b"secret", &key, t(1000));
+    let video = VideoId::parse(VIDEO).unwrap();
+    let key = ObjectKey::mp4(&video);
+    let token = edge_token::sign(b"secret", &video, t(1000));
     assert!(!token.contains('/') && !token.contains('=') && !token.contains('+'));
     assert_eq!(EdgeToken::parse(&token).unwrap().expires_at(), t(1000));
-    assert_eq!(edge_token::verify(b"secret", &token, &key, t(999)), Ok(()));
+    assert_eq!(
+        edge_token::verify(b"secret", &token, &key, t(999)),
+        Ok((video.clone(), t(1000)))
+    );
     assert_eq!(
         edge_token::verify(b"secret", &token, &key, t(1000)),
         Err(Error::PlaybackTokenExpired)
@@ -123,13 +129,43 @@ fn edge_token_round_trip() {
 }
 
 #[test]
-fn edge_token_binds_key_expiry_and_secret() {
-    let key = ObjectKey::parse("videos/x/video.mp4").unwrap();
-    let other = ObjectKey::parse("videos/y/video.mp4").unwrap();
-    let token = edge_token::sign(b"secret", &key, t(1000));
+fn edge_token_opens_every_output_of_its_video_and_nothing_else() {
+    let video = VideoId::parse(VIDEO).unwrap();
+    let token = edge_token::sign(b"secret", &video, t(1000));
+    for key in [
+        ObjectKey::hls_master(&video),
+        ObjectKey::parse(&format!("videos/{VIDEO}/hls/720p/seg_001.m4s")).unwrap(),
+        ObjectKey::storyboard(&video),
+    ] {
+        assert_eq!(
+            edge_token::verify(b"secret", &token, &key, t(0)),
+            Ok((video.clone(), t(1000))),
+            "{key}"
+        );
+    }
+    let invalid = Err(Error::PlaybackTokenInvalid);
+    let other = VideoId::parse("0195f0f2-7c1a-7000-8000-000000000002").unwrap();
+    for key in [
+        ObjectKey::mp4(&other),
+        ObjectKey::source(&video, model::VideoContainer::MP4),
+        ObjectKey::parse(&format!("videos/{VIDEO}")).unwrap(),
+        ObjectKey::parse("k").unwrap(),
+    ] {
+        assert_eq!(
+            edge_token::verify(b"secret", &token, &key, t(0)),
+            invalid,
+            "{key}"
+        );
+    }
+}
+
+#[test]
+fn edge_token_binds_expiry_and_secret() {
+    let video = VideoId::parse(VIDEO).unwrap();
+    let key = ObjectKey::mp4(&video);
+    let token = edge_token::sign(b"secret", &video, t(1000));
     let (_, mac) = token.split_once('.').unwrap();
     let invalid = Err(Error::PlaybackTokenInvalid);
-    assert_eq!(edge_token::verify(b"secret", &token, &other, t(0)), invalid);
     assert_eq!(edge_token::verify(b"other", &token, &key, t(0)), invalid);
     assert_eq!(
         edge_token::verify(b"secret", &format!("2000.{mac}"), &key, t(0)),
@@ -143,8 +179,9 @@ fn edge_token_binds_key_expiry_and_secret() {
 
 #[test]
 fn edge_token_malformed() {
-    let key = ObjectKey::parse("k").unwrap();
-    let token = edge_token::sign(b"secret", &key, t(1000));
+    let video = VideoId::parse(VIDEO).unwrap();
+    let key = ObjectKey::mp4(&video);
+    let token = edge_token::sign(b"secret", &video, t(1000));
     let (_, mac) = token.split_once('.').unwrap();
     for bad in [
         String::new(),

@@ -103,12 +103,15 @@ pub struct S3Config {
 /// The S3 operations the platform uses, with the inputs each signature binds.
 #[derive(Debug, Clone, Copy)]
 pub enum S3Request<'a> {
-    /// Binds the body's length and type: S3 refuses a body of another size.
+    /// Binds the body's length and type: S3 refuses a body of another size. `create_only`
+    /// binds `If-None-Match: *` too: the write fails (412) when the key holds an object, so
+    /// a presigned upload cannot be replayed over what it wrote.
     PutObject {
         bucket: &'a BucketName,
         key: &'a ObjectKey,
         content_length: u64,
         content_type: &'a str,
+        create_only: bool,
     },
     CreateMultipartUpload {
         bucket: &'a BucketName,
@@ -129,10 +132,12 @@ pub enum S3Request<'a> {
         upload_id: &'a str,
         part_number_marker: Option<u32>,
     },
+    /// `create_only` as for `PutObject`.
     CompleteMultipartUpload {
         bucket: &'a BucketName,
         key: &'a ObjectKey,
         upload_id: &'a str,
+        create_only: bool,
     },
     AbortMultipartUpload {
         bucket: &'a BucketName,
@@ -185,6 +190,27 @@ pub enum S3Request<'a> {
         continuation_token: Option<&'a str>,
         max_keys: Option<u32>,
     },
+    /// Every version and delete marker under `prefix` (in an unversioned bucket, each
+    /// object once, as version `null`), from the markers of the page before.
+    ListObjectVersions {
+        bucket: &'a BucketName,
+        prefix: Option<&'a str>,
+        key_marker: Option<&'a str>,
+        version_id_marker: Option<&'a str>,
+        max_keys: Option<u32>,
+    },
+}
+
+impl S3Request<'_> {
+    /// Whether sending the request twice does what sending it once does, so that a failure
+    /// (an unreachable store, a 500 or 503) may be retried. Not so for starting a multipart
+    /// upload (each start opens another) or completing one (a repeat finds it gone).
+    pub fn retry_safe(&self) -> bool {
+        !matches!(
+            self,
+            S3Request::CreateMultipartUpload { .. } | S3Request::CompleteMultipartUpload { .. }
+        )
+    }
 }
 
 /// A presigned request: anyone holding it may send it until `expires_at`.

@@ -60,6 +60,15 @@ impl<'a> Operation<'a> {
         Ok(self)
     }
 
+    /// `If-None-Match: *` when the write must not replace an existing object.
+    fn create_only(self, create_only: bool) -> Result<Self> {
+        if create_only {
+            self.header("if-none-match", "*")
+        } else {
+            Ok(self)
+        }
+    }
+
     /// `x-amz-copy-source: bucket/key`, encoded as botocore encodes it.
     fn copy_source(self, bucket: &BucketName, key: &ObjectKey) -> Result<Self> {
         let source = format!("{bucket}/{}", utf8_percent_encode(key.as_str(), KEY_PATH));
@@ -100,9 +109,11 @@ impl<'a> S3Request<'a> {
                 key,
                 content_length,
                 content_type,
+                create_only,
             } => Operation::new(Method::PUT, bucket, Some(key))
                 .content_length(content_length)
-                .header("content-type", content_type)?,
+                .header("content-type", content_type)?
+                .create_only(create_only)?,
             S3Request::CreateMultipartUpload {
                 bucket,
                 key,
@@ -143,7 +154,10 @@ impl<'a> S3Request<'a> {
                 bucket,
                 key,
                 upload_id: id,
-            } => Operation::new(Method::POST, bucket, Some(key)).query("uploadId", upload_id(id)?),
+                create_only,
+            } => Operation::new(Method::POST, bucket, Some(key))
+                .query("uploadId", upload_id(id)?)
+                .create_only(create_only)?,
             S3Request::AbortMultipartUpload {
                 bucket,
                 key,
@@ -224,6 +238,19 @@ impl<'a> S3Request<'a> {
                 .query("encoding-type", "url")
                 .optional_query("max-keys", max_keys.map(|m| m.to_string()))
                 .optional_query("prefix", prefix),
+            S3Request::ListObjectVersions {
+                bucket,
+                prefix,
+                key_marker,
+                version_id_marker,
+                max_keys,
+            } => Operation::new(Method::GET, bucket, None)
+                .query("versions", "")
+                .query("encoding-type", "url")
+                .optional_query("key-marker", key_marker)
+                .optional_query("max-keys", max_keys.map(|m| m.to_string()))
+                .optional_query("prefix", prefix)
+                .optional_query("version-id-marker", version_id_marker),
         })
     }
 }

@@ -117,12 +117,14 @@ fn refuses_malformed_request_inputs() {
             bucket: &bucket,
             key: &key,
             upload_id: "",
+            create_only: false,
         },
         S3Request::PutObject {
             bucket: &bucket,
             key: &key,
             content_length: 1,
             content_type: "video/mp4\r\nx-evil: 1",
+            create_only: false,
         },
         S3Request::GetObject {
             bucket: &bucket,

@@ -1,6 +1,6 @@
 """PyJWT as the oracle for signer's session JWTs (tests/jwt_pyjwt.rs).
 
-stdin: {"seed_hex", "other_seed_hex", "claims": {...}, "now",
+stdin: {"seed_hex", "other_seed_hex", "claims": {...}, "now", "issuer", "audience",
         "verify": [{"token", "now"}]}         tokens signer issued, for PyJWT to check
 stdout: {"verdicts": [{"claims"|"error", "header"}],
          "tokens": {name: token}}             tokens PyJWT made, for signer to check
@@ -42,7 +42,9 @@ def main():
                     case["token"],
                     key.public_key(),
                     algorithms=["EdDSA"],
-                    options={"require": ["exp", "iat", "sub", "jti"]},
+                    issuer=request["issuer"],
+                    audience=request["audience"],
+                    options={"require": ["exp", "iat", "sub", "jti", "iss", "aud"]},
                 )
                 verdicts.append(
                     {"claims": claims, "header": jwt.get_unverified_header(case["token"])}
@@ -59,6 +61,9 @@ def main():
         "issued_in_future": jwt.encode({**claims, "iat": now + 3600}, key, algorithm="EdDSA"),
         "no_exp": jwt.encode({k: v for k, v in claims.items() if k != "exp"}, key, algorithm="EdDSA"),
         "other_key": jwt.encode(claims, other, algorithm="EdDSA"),
+        "other_issuer": jwt.encode({**claims, "iss": "someone-else"}, key, algorithm="EdDSA"),
+        "other_audience": jwt.encode({**claims, "aud": "another-api"}, key, algorithm="EdDSA"),
+        "no_audience": jwt.encode({k: v for k, v in claims.items() if k != "aud"}, key, algorithm="EdDSA"),
         "alg_none": jwt.encode(claims, None, algorithm="none"),
         # Algorithm confusion: an HMAC "signature" keyed with our public key, in the forms a
         # verifier might hold it (raw bytes, base64 text).

@@ -78,6 +78,8 @@ def presign_params(case):
     if op == "PutObject":
         params["ContentLength"] = p["content_length"]
         params["ContentType"] = p["content_type"]
+        if p.get("create_only"):
+            params["IfNoneMatch"] = "*"
         return "put_object", params
     if op == "CreateMultipartUpload":
         if p.get("content_type") is not None:
@@ -95,6 +97,8 @@ def presign_params(case):
         return "list_parts", params
     if op == "CompleteMultipartUpload":
         params["UploadId"] = p["upload_id"]
+        if p.get("create_only"):
+            params["IfNoneMatch"] = "*"
         return "complete_multipart_upload", params
     if op == "AbortMultipartUpload":
         params["UploadId"] = p["upload_id"]
@@ -173,7 +177,13 @@ def bodies(spec):
             "DeleteObjects",
             {
                 "Bucket": "b",
-                "Delete": {"Objects": [{"Key": k} for k in keys], "Quiet": quiet},
+                "Delete": {
+                    "Objects": [
+                        {"Key": k, "VersionId": v} if v is not None else {"Key": k}
+                        for k, v in keys
+                    ],
+                    "Quiet": quiet,
+                },
             },
         )
         for keys, quiet in spec["delete"]

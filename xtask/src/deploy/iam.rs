@@ -39,9 +39,14 @@ const S3_REQUEST_ACTIONS: &[(&str, &[&str])] = &[
     ("CopyObject", &["s3:PutObject", "s3:GetObject"]),
     ("UploadPartCopy", &["s3:PutObject", "s3:GetObject"]),
     ("DeleteObject", &["s3:DeleteObject"]),
-    // The multi-object delete is authorized per key as DeleteObject.
-    ("DeleteObjects", &["s3:DeleteObject"]),
+    // The multi-object delete is authorized per key as DeleteObject, or DeleteObjectVersion
+    // for the keys it names a version of (a deleted video's every version goes).
+    (
+        "DeleteObjects",
+        &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+    ),
     ("ListObjectsV2", &["s3:ListBucket"]),
+    ("ListObjectVersions", &["s3:ListBucketVersions"]),
 ];
 
 /// The operations of `aws-sdk-mediaconvert`'s client (its fluent methods); each needs

@@ -322,25 +322,119 @@ pub fn complete_multipart_upload_body(parts: &[CompletedPart]) -> Vec<u8> {
     xml.into_bytes()
 }
 
-/// The DeleteObjects request body: 1 to 1000 keys. `quiet` asks S3 to report only failures.
-pub fn delete_objects_body(keys: &[ObjectKey], quiet: bool) -> Result<Vec<u8>> {
-    if keys.is_empty() {
+/// One version of an object (or a delete marker): what a versioned delete names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectVersion {
+    pub key: ObjectKey,
+    /// None: the current version, whatever it is (in a versioned bucket, deleting it only
+    /// adds a delete marker).
+    pub version_id: Option<String>,
+}
+
+/// A page of ListObjectVersions: versions and delete markers alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListObjectVersions {
+    pub versions: Vec<ObjectVersion>,
+    pub is_truncated: bool,
+    pub next_key_marker: Option<String>,
+    pub next_version_id_marker: Option<String>,
+}
+
+/// Keys come URL-encoded when the response says so, which
+/// [`super::S3Request::ListObjectVersions`] asks for; version ids never are.
+pub fn parse_list_object_versions(body: &[u8]) -> Result<ListObjectVersions> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Raw {
+        #[serde(rename = "$value", default)]
+        entries: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    enum Entry {
+        Version(RawVersion),
+        DeleteMarker(RawVersion),
+        IsTruncated(String),
+        NextKeyMarker(String),
+        NextVersionIdMarker(String),
+        EncodingType(String),
+        #[serde(other)]
+        Other,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct RawVersion {
+        key: String,
+        version_id: Option<String>,
+    }
+    let raw: Raw = parse_document(body, "ListVersionsResult")?;
+    let url_encoded = raw
+        .entries
+        .iter()
+        .any(|e| matches!(e, Entry::EncodingType(t) if t.trim().eq_ignore_ascii_case("url")));
+    let mut page = ListObjectVersions {
+        versions: Vec::new(),
+        is_truncated: false,
+        next_key_marker: None,
+        next_version_id_marker: None,
+    };
+    for entry in raw.entries {
+        match entry {
+            Entry::Version(version) | Entry::DeleteMarker(version) => {
+                let key = if url_encoded {
+                    url_decode(&version.key)?
+                } else {
+                    version.key
+                };
+                page.versions.push(ObjectVersion {
+                    key: ObjectKey::parse(&key)
+                        .map_err(|e| Error::MalformedXml(format!("listed key {key:?}: {e}")))?,
+                    version_id: version.version_id.filter(|v| !v.is_empty()),
+                });
+            }
+            Entry::IsTruncated(flag_text) => page.is_truncated = flag(Some(&flag_text))?,
+            Entry::NextKeyMarker(marker) => {
+                page.next_key_marker = Some(marker).filter(|m| !m.is_empty());
+            }
+            Entry::NextVersionIdMarker(marker) => {
+                page.next_version_id_marker = Some(marker).filter(|m| !m.is_empty());
+            }
+            Entry::EncodingType(_) | Entry::Other => {}
+        }
+    }
+    if url_encoded && let Some(marker) = page.next_key_marker.take() {
+        page.next_key_marker = Some(url_decode(&marker)?);
+    }
+    Ok(page)
+}
+
+/// The DeleteObjects request body: 1 to 1000 objects, each a key and, to remove one
+/// version for good, its version id. `quiet` asks S3 to report only failures.
+pub fn delete_objects_body(objects: &[ObjectVersion], quiet: bool) -> Result<Vec<u8>> {
+    if objects.is_empty() {
         return Err(Error::InvalidS3Request(
             "DeleteObjects needs at least one key".into(),
         ));
     }
-    if keys.len() > MAX_DELETE_KEYS {
+    if objects.len() > MAX_DELETE_KEYS {
         return Err(Error::TooManyKeys {
-            count: keys.len(),
+            count: objects.len(),
             max: MAX_DELETE_KEYS,
         });
     }
     let mut xml = format!("<Delete xmlns=\"{S3_NAMESPACE}\">");
-    for key in keys {
+    for object in objects {
         xml.push_str(&format!(
-            "<Object><Key>{}</Key></Object>",
-            partial_escape(key.as_str())
+            "<Object><Key>{}</Key>",
+            partial_escape(object.key.as_str())
         ));
+        if let Some(version) = &object.version_id {
+            xml.push_str(&format!(
+                "<VersionId>{}</VersionId>",
+                partial_escape(version.as_str())
+            ));
+        }
+        xml.push_str("</Object>");
     }
     xml.push_str(&format!("<Quiet>{quiet}</Quiet></Delete>"));
     Ok(xml.into_bytes())

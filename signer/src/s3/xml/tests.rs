@@ -123,9 +123,16 @@ fn url_encoded_listing_keys_are_decoded() {
     );
 }
 
+fn current(key: &str) -> ObjectVersion {
+    ObjectVersion {
+        key: ObjectKey::parse(key).unwrap(),
+        version_id: None,
+    }
+}
+
 #[test]
 fn delete_objects_body_limits() {
-    let key = ObjectKey::parse("k").unwrap();
+    let key = current("k");
     assert!(matches!(
         delete_objects_body(&[], true),
         Err(Error::InvalidS3Request(_))
@@ -142,11 +149,57 @@ fn delete_objects_body_limits() {
 
 #[test]
 fn bodies_escape_markup() {
-    let key = ObjectKey::parse("a&<b>\"'").unwrap();
+    let key = current("a&<b>\"'");
     assert_eq!(
         String::from_utf8(delete_objects_body(&[key], false).unwrap()).unwrap(),
         "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Object><Key>a&amp;&lt;b&gt;\"'</Key></Object><Quiet>false</Quiet></Delete>"
     );
+    let versioned = ObjectVersion {
+        version_id: Some("3/L4kqtJl&".into()),
+        ..current("k")
+    };
+    assert_eq!(
+        String::from_utf8(delete_objects_body(&[versioned], true).unwrap()).unwrap(),
+        "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Object><Key>k</Key><VersionId>3/L4kqtJl&amp;</VersionId></Object><Quiet>true</Quiet></Delete>"
+    );
+}
+
+/// The documented example answer of ListObjectVersions (versions and delete markers
+/// interleaved), with URL-encoded keys.
+#[test]
+fn object_versions_and_delete_markers_are_listed_in_order() {
+    let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Name>bucket</Name><Prefix>videos/</Prefix><KeyMarker></KeyMarker><VersionIdMarker></VersionIdMarker>
+  <MaxKeys>3</MaxKeys><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>
+  <NextKeyMarker>videos/b%2Bc</NextKeyMarker><NextVersionIdMarker>v3</NextVersionIdMarker>
+  <Version><Key>videos/a</Key><VersionId>v1</VersionId><IsLatest>true</IsLatest>
+    <LastModified>2009-10-12T17:50:30.000Z</LastModified><ETag>"x"</ETag><Size>434234</Size>
+    <StorageClass>STANDARD</StorageClass></Version>
+  <DeleteMarker><Key>videos/b%2Bc</Key><VersionId>v2</VersionId><IsLatest>true</IsLatest>
+    <LastModified>2009-11-12T17:50:30.000Z</LastModified></DeleteMarker>
+  <Version><Key>videos/b%2Bc</Key><VersionId>v3</VersionId><IsLatest>false</IsLatest>
+    <Size>1</Size></Version>
+</ListVersionsResult>"#;
+    let page = parse_list_object_versions(body).unwrap();
+    let listed: Vec<(&str, Option<&str>)> = page
+        .versions
+        .iter()
+        .map(|v| (v.key.as_str(), v.version_id.as_deref()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("videos/a", Some("v1")),
+            ("videos/b+c", Some("v2")),
+            ("videos/b+c", Some("v3"))
+        ]
+    );
+    assert!(page.is_truncated);
+    assert_eq!(page.next_key_marker.as_deref(), Some("videos/b+c"));
+    assert_eq!(page.next_version_id_marker.as_deref(), Some("v3"));
+    let empty = br#"<ListVersionsResult><IsTruncated>false</IsTruncated></ListVersionsResult>"#;
+    assert_eq!(parse_list_object_versions(empty).unwrap().versions, []);
 }
 
 #[test]

@@ -1,4 +1,7 @@
-//! FFmpeg and ffprobe: the local stand-in for MediaConvert.
+//! FFmpeg and ffprobe: the local stand-in for MediaConvert. [`job`] builds the one FFmpeg
+//! run that makes every output of a job.
+
+pub mod job;
 
 use std::ffi::OsString;
 use std::io::{Read, Seek, SeekFrom};
@@ -9,7 +12,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use crate::error::{Error, Result};
-use crate::media::{AudioCodec, Container, MediaInfo, Plan, VideoCodec, VideoTrack};
+use crate::media::{AudioCodec, Container, MediaInfo, VideoCodec, VideoTrack, quarter_turn};
 use crate::mp4::BoxHeader;
 
 /// Where the tools are and how hard the encoder works.
@@ -34,60 +37,15 @@ impl Ffmpeg {
         }
     }
 
-    /// The conversion arguments (after the input) for a plan; [`Plan::Copy`] needs none.
-    /// Remux: stream copy into a fast-start MP4. Transcode: libx264 (CRF) + AAC stereo.
-    pub fn conversion_args(&self, plan: Plan, input: &Path, output: &Path) -> Vec<OsString> {
-        let mut args: Vec<OsString> =
-            ["-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i"]
-                .into_iter()
-                .map(OsString::from)
-                .collect();
-        args.push(input.into());
-        let codec: &[&str] = match plan {
-            Plan::Copy | Plan::Remux => &["-map", "0:v:0", "-map", "0:a:0?", "-c", "copy"],
-            Plan::Transcode => &[
-                "-map",
-                "0:v:0",
-                "-map",
-                "0:a:0?",
-                "-vf",
-                "scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p",
-                "-c:v",
-                "libx264",
-                "-profile:v",
-                "high",
-                "-c:a",
-                "aac",
-                "-b:a",
-                "128k",
-                "-ac",
-                "2",
-            ],
-        };
-        args.extend(codec.iter().map(OsString::from));
-        if plan == Plan::Transcode {
-            args.extend([
-                "-preset".into(),
-                self.preset.clone().into(),
-                "-crf".into(),
-                self.crf.to_string().into(),
-            ]);
-        }
-        args.extend(["-movflags", "+faststart", "-f", "mp4"].map(OsString::from));
-        args.push(output.into());
-        args
-    }
-
-    /// Runs a conversion, reporting progress (0–99 %) from `-progress` as it goes.
-    pub async fn convert(
+    /// Runs FFmpeg with `args`, reporting progress (0–99 % of `duration_ms`) from
+    /// `-progress` as it goes. A failed run is [`Error::InvalidInput`] with FFmpeg's reason.
+    pub async fn run(
         &self,
-        plan: Plan,
-        input: &Path,
-        output: &Path,
+        args: &[OsString],
         duration_ms: Option<u64>,
         mut progress: impl FnMut(u8) + Send,
     ) -> Result<()> {
-        let mut args = self.conversion_args(plan, input, output);
+        let mut args = args.to_vec();
         args.splice(
             0..0,
             ["-progress", "pipe:1", "-nostats"].map(OsString::from),
@@ -203,6 +161,7 @@ impl Ffmpeg {
                 width: video.width.unwrap_or(0),
                 height: video.height.unwrap_or(0),
                 browser_safe: Some(eight_bit_420 && profile_ok),
+                rotation: video.rotation(),
             }),
             audio,
             fast_start,
@@ -211,20 +170,26 @@ impl Ffmpeg {
         })
     }
 
-    /// Duration (ms), width and height of a finished output, as MediaConvert reports them.
+    /// Duration (ms), width and height (as displayed) of a finished output, as MediaConvert
+    /// reports them.
     pub async fn output_facts(
         &self,
         path: &Path,
     ) -> Result<(Option<u64>, Option<u32>, Option<u32>)> {
         let probed = self.ffprobe_json(path).await?;
-        let video = probed
+        let upright = probed
             .streams
             .iter()
-            .find(|s| s.codec_type.as_deref() == Some("video"));
+            .find(|s| s.codec_type.as_deref() == Some("video"))
+            .and_then(|v| match (v.width, v.height) {
+                (Some(w), Some(h)) if v.rotation() % 180 == 90 => Some((h, w)),
+                (Some(w), Some(h)) => Some((w, h)),
+                _ => None,
+            });
         Ok((
             probed.duration_ms(),
-            video.and_then(|v| v.width),
-            video.and_then(|v| v.height),
+            upright.map(|(w, _)| w),
+            upright.map(|(_, h)| h),
         ))
     }
 
@@ -284,6 +249,23 @@ struct Stream {
     height: Option<u32>,
     #[serde(default)]
     disposition: Disposition,
+    #[serde(default)]
+    side_data_list: Vec<SideData>,
+}
+
+impl Stream {
+    /// The display matrix's turn (ffprobe's `rotation`, counterclockwise), as 0/90/180/270.
+    fn rotation(&self) -> u16 {
+        self.side_data_list
+            .iter()
+            .find_map(|d| d.rotation)
+            .map_or(0, quarter_turn)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SideData {
+    rotation: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
