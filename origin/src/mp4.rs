@@ -277,10 +277,10 @@ pub async fn probe_object<S: ObjectStore>(store: &S, source: &Source) -> Result<
     let mut moov_at = None;
     let mut mdat_at = None;
     for _ in 0..MAX_TOP_LEVEL_BOXES {
-        if offset + 8 > size {
+        if offset.saturating_add(8) > size {
             break;
         }
-        let header_bytes = if offset + 16 <= head.len() as u64 {
+        let header_bytes = if offset.saturating_add(16) <= head.len() as u64 {
             head[offset as usize..offset as usize + 16].to_vec()
         } else {
             store
@@ -326,7 +326,11 @@ pub async fn probe_object<S: ObjectStore>(store: &S, source: &Source) -> Result<
         if moov_at.is_some() && mdat_at.is_some() {
             break;
         }
-        offset += box_size;
+        // A 64-bit size is the uploader's to choose: one near 2^64 ends the walk.
+        let Some(next) = offset.checked_add(box_size) else {
+            break;
+        };
+        offset = next;
     }
     let Some((moov_offset, moov)) = moov_at else {
         return Ok(unknown("mp4 without an index"));
@@ -351,7 +355,7 @@ async fn read<S: ObjectStore>(
     start: u64,
     len: u64,
 ) -> Result<Vec<u8>> {
-    if start + len <= head.len() as u64 {
+    if start.saturating_add(len) <= head.len() as u64 {
         return Ok(head[start as usize..(start + len) as usize].to_vec());
     }
     store.get_range(bucket, key, start, len).await
@@ -361,14 +365,15 @@ async fn read<S: ObjectStore>(
 pub fn file_is_fast_start(bytes: &[u8]) -> Option<bool> {
     let mut offset = 0usize;
     let (mut moov, mut mdat) = (None, None);
-    while offset + 8 <= bytes.len() {
+    while offset.saturating_add(8) <= bytes.len() {
         let h = BoxHeader::parse(&bytes[offset..], offset as u64)?;
         match &h.kind {
             b"moov" => moov = moov.or(Some(offset)),
             b"mdat" => mdat = mdat.or(Some(offset)),
             _ => {}
         }
-        offset += usize::try_from(h.size.unwrap_or((bytes.len() - offset) as u64)).ok()?;
+        let size = usize::try_from(h.size.unwrap_or((bytes.len() - offset) as u64)).ok()?;
+        offset = offset.checked_add(size)?;
     }
     Some(moov? < mdat?)
 }
@@ -386,6 +391,17 @@ mod tests {
         assert_eq!((h.size, h.header_len, h.offset), (Some(1 << 32), 16, 100));
         assert!(BoxHeader::parse(&[0, 0, 0, 4, b'b', b'a', b'd', b'!'], 0).is_none());
         assert!(BoxHeader::parse(&[0, 0], 0).is_none());
+    }
+
+    /// A box whose 64-bit size reaches past 2^64 ends the walk instead of wrapping the
+    /// offset (found by the `mp4` fuzz target).
+    #[test]
+    fn box_sizes_near_u64_max_end_the_walk() {
+        let mut bytes = vec![0, 0, 0, 16, b'f', b'r', b'e', b'e'];
+        bytes.extend_from_slice(&[0; 8]);
+        bytes.extend_from_slice(&[0, 0, 0, 1, b's', b'k', b'i', b'p']);
+        bytes.extend_from_slice(&u64::MAX.to_be_bytes());
+        assert_eq!(file_is_fast_start(&bytes), None);
     }
 
     #[test]
