@@ -74,7 +74,7 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
     await signIn(page);
     assert.equal(await alert.count(), 0);
     await page.getByRole('heading', { name: 'Library' }).waitFor();
-    assert.ok(await page.getByText(ADMIN.email).isVisible());
+    assert.ok(await page.getByRole('banner').getByText(ADMIN.email).isVisible());
   });
 
   step('uploads a small AVI with one PUT and a >50 MiB MKV in parts; both become ready live', { timeout: 2 * READY_TIMEOUT_MS }, async () => {
@@ -109,7 +109,7 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
     await screenshot(page, 'library-desktop', { fullPage: true });
   });
 
-  step('swaps in a fresh playback URL before the old one expires, keeping the position', async () => {
+  step('refreshes its playback URLs before they expire, keeping the position', async () => {
     // A second page whose clock can jump ahead: the URL is valid for an hour of real time.
     const clockPage = await browser.context.newPage();
     await clockPage.clock.install();
@@ -130,8 +130,15 @@ describe('web app', { timeout: 30 * 60_000 }, () => {
 
     const lifetimeMs = Date.parse(playbacks[0].expiresAt) - Date.now();
     await clockPage.clock.fastForward(Math.ceil(lifetimeMs * 0.8) + 1000);
-    await waitUntil('a second playback URL', 30_000, () => playbacks.length === 2);
-    await clockPage.waitForFunction(() => window.metadataLoads === 1, null, { timeout: 30_000 });
+    await waitUntil('a second playback answer', 30_000, () => playbacks.length >= 2);
+    if ((await clockPage.evaluate(() => window.__player.engine)) === 'hls.js') {
+      // hls.js takes the fresh credentials with its next request: no reload, no seek.
+      await clockPage.waitForTimeout(1000);
+      assert.equal(await clockPage.evaluate(() => window.metadataLoads), 0);
+    } else {
+      // A plain <video src> (the MP4 while the ladder is made) swaps its source and seeks back.
+      await clockPage.waitForFunction(() => window.metadataLoads === 1, null, { timeout: 30_000 });
+    }
     await waitUntil('the position to be restored', 10_000, async () => {
       const now = await clockPage.evaluate(() => document.getElementById('player-video').currentTime);
       return Math.abs(now - position) < 0.1;

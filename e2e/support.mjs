@@ -17,7 +17,7 @@ export const ADMIN = {
 export const SCREENSHOT_DIR = fileURLToPath(new URL('../target/e2e-screenshots/', import.meta.url));
 export const MIB = 1024 * 1024;
 
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -102,6 +102,21 @@ export function makeLargeMkv(path) {
   return path;
 }
 
+/**
+ * 48 s of H.264/AAC at 854×480 in a fast-start MP4 (about 3 MB): it plays as soon as it is
+ * remuxed, its ladder has three renditions (480p, 360p, 240p), and it is longer than the
+ * player's 30 s forward buffer, so there is always something left to fetch.
+ */
+export function makeAdaptiveMp4(path) {
+  ffmpeg([
+    '-f', 'lavfi', '-i', 'testsrc2=size=854x480:rate=25:duration=48',
+    '-f', 'lavfi', '-i', 'sine=frequency=330:duration=48',
+    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '34', '-g', '50', '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', '-b:a', '64k', '-movflags', '+faststart', path,
+  ]);
+  return path;
+}
+
 function ffmpeg(args) {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { timeout: 120_000 });
 }
@@ -168,20 +183,25 @@ export function hasHorizontalScroll(page) {
   return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
 }
 
-/** Direct API calls (not through the page) for setup checks and cleanup. */
+/**
+ * Direct API calls (not through the page) for setup checks and cleanup. Its refresh token comes
+ * in the body, so the browser's own session cookie is left alone.
+ */
 export async function apiClient(context, { email, password } = ADMIN) {
-  const auth = await context.request.post('/api/auth', { data: { email, password } });
+  const auth = await context.request.post('/api/auth', { data: { email, password, refreshDelivery: 'body' } });
   assert.equal(auth.status(), 200, `POST /api/auth: ${await auth.text()}`);
   const { token } = await auth.json();
   const headers = { Authorization: `Bearer ${token}` };
+  const answer = async (response) => ({ status: response.status(), body: await response.json().catch(() => null) });
   return {
     async get(path) {
-      const response = await context.request.get(path, { headers });
-      return { status: response.status(), body: await response.json().catch(() => null) };
+      return answer(await context.request.get(path, { headers }));
     },
     async delete(path) {
-      const response = await context.request.delete(path, { headers });
-      return { status: response.status(), body: await response.json().catch(() => null) };
+      return answer(await context.request.delete(path, { headers }));
+    },
+    async post(path, data) {
+      return answer(await context.request.post(path, { headers, data }));
     },
     /** Removes every video of ours whose file name contains `marker` (leftovers of a failed run). */
     async deleteVideosNamed(marker) {

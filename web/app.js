@@ -1,9 +1,10 @@
-// Entry point: shows the sign-in form or the signed-in app and wires the modules together.
+// Entry point: restores the session (or shows the sign-in form) and wires the modules together.
 
-import { restoreSession, signIn, signOut, whenSignedOut } from './auth.js';
+import { showAccount } from './account.js';
+import { onSessionEvents, restoreSession, signIn, signOut } from './auth.js';
 import { closePlayer, closePlayerIfShowing, play } from './player.js';
 import { initUploads, pauseAllUploads } from './upload.js';
-import { showUserAdmin } from './users.js';
+import { hideUserAdmin, showUserAdmin } from './users.js';
 import { refreshLibrary, startLibrary, stopLibrary } from './videos.js';
 
 const signInView = document.getElementById('sign-in-view');
@@ -11,6 +12,7 @@ const signInForm = document.getElementById('sign-in-form');
 const signInError = document.getElementById('sign-in-error');
 const appView = document.getElementById('app-view');
 const account = document.getElementById('account');
+const signOutButton = document.getElementById('sign-out');
 
 function showApp({ user }) {
   signInView.hidden = true;
@@ -18,7 +20,9 @@ function showApp({ user }) {
   account.hidden = false;
   document.getElementById('account-email').textContent = user.email;
   document.getElementById('account-role').textContent = user.role;
-  showUserAdmin(user.role === 'admin');
+  showAccount();
+  if (user.role === 'admin') showUserAdmin(user);
+  else hideUserAdmin();
   startLibrary({ onPlay: play, onDeleted: (video) => closePlayerIfShowing(video.id) });
 }
 
@@ -26,6 +30,7 @@ function showSignIn(message) {
   stopLibrary();
   pauseAllUploads();
   closePlayer();
+  hideUserAdmin();
   appView.hidden = true;
   account.hidden = true;
   signInView.hidden = false;
@@ -44,17 +49,57 @@ signInForm.addEventListener('submit', async (event) => {
     signInForm.reset();
     showApp(session);
   } catch (error) {
-    signInError.textContent = error.code === 'invalid_credentials' ? 'Wrong email or password.' : error.message;
+    signInError.textContent = signInMessage(error);
     signInError.hidden = false;
   } finally {
     submit.disabled = false;
   }
 });
 
-document.getElementById('sign-out').addEventListener('click', () => signOut());
-whenSignedOut(showSignIn);
+function signInMessage(error) {
+  switch (error.code) {
+    case 'invalid_credentials':
+      return 'Wrong email or password.';
+    case 'account_disabled':
+      return 'This account is disabled. Ask an admin to enable it.';
+    case 'rate_limited':
+      return error.retryAfter
+        ? `Too many attempts. Try again in ${waitText(error.retryAfter)}.`
+        : 'Too many attempts. Try again later.';
+    default:
+      return error.message;
+  }
+}
+
+function waitText(seconds) {
+  return seconds < 90 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
+}
+
+signOutButton.addEventListener('click', async () => {
+  signOutButton.disabled = true;
+  try {
+    await signOut();
+  } finally {
+    signOutButton.disabled = false;
+  }
+});
+
+onSessionEvents({
+  onSignedOut: showSignIn,
+  // Another tab signed in: this one follows the account the cookie now opens.
+  onUserChanged(session) {
+    stopLibrary();
+    pauseAllUploads();
+    closePlayer();
+    showApp(session);
+  },
+});
 initUploads({ onChange: refreshLibrary });
 
-const session = restoreSession();
-if (session) showApp(session);
-else showSignIn();
+try {
+  const session = await restoreSession();
+  if (session) showApp(session);
+  else showSignIn();
+} catch (error) {
+  showSignIn(`Could not restore your session: ${error.message}`);
+}

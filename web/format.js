@@ -38,3 +38,8 @@ export function formatTimeLeft(seconds) {
 export function videoName(video) {
   return video.title || video.fileName;
 }
+
+/** A playhead position as m:ss or h:mm:ss, counting whole seconds played (as players do). */
+export function formatClock(seconds) {
+  return formatDuration(Math.floor(Number.isFinite(seconds) ? Math.max(0, seconds) : 0) * 1000);
+}

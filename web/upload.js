@@ -6,9 +6,16 @@
 import { api } from './api.js';
 import { formatBytes, formatRate, formatTimeLeft } from './format.js';
 
-const PARALLEL_PARTS = 4;
+// Six: Chromium and Firefox open at most six HTTP/1.1 connections to one host, and S3 speaks
+// HTTP/1.1, so more would only queue in the browser. Over a long, thin network path each
+// connection adds throughput; on loopback (`cargo xtask bench upload`) four and six tie, the
+// server being the limit.
+const PARALLEL_PARTS = 6;
 const MAX_ATTEMPTS = 6;
 const MAX_URLS_PER_REQUEST = 100; // the API's limit for POST /api/videos/{id}/parts
+// The next batch of part URLs is asked for this many parts before the workers reach it, so
+// no part waits on the API at a batch's end.
+const SIGN_AHEAD = 2 * PARALLEL_PARTS;
 const RESUME_KEY = 'edgevid.resumableUploads';
 const SPEED_WINDOW_MS = 5000;
 const DONE_ROW_LINGER_MS = 4000;
@@ -88,7 +95,7 @@ class FileUpload {
       if (signal.reason === 'cancel') {
         await this.discard();
       } else if (signal.reason !== 'pause') {
-        this.row.fail(error.message);
+        this.row.fail(failureText(error));
       }
     } finally {
       activeUploads.delete(this);
@@ -203,11 +210,14 @@ class PartUrls {
   constructor(videoId, partNumbers) {
     this.videoId = videoId;
     this.partNumbers = partNumbers;
+    this.position = new Map(partNumbers.map((number, index) => [number, index]));
     this.urls = new Map(); // part number → Promise<url>
   }
 
   get(partNumber) {
     if (!this.urls.has(partNumber)) this.fetchBatchFrom(partNumber);
+    const ahead = this.partNumbers[this.position.get(partNumber) + SIGN_AHEAD];
+    if (ahead !== undefined && !this.urls.has(ahead)) this.fetchBatchFrom(ahead);
     return this.urls.get(partNumber);
   }
 
@@ -217,7 +227,7 @@ class PartUrls {
 
   fetchBatchFrom(partNumber) {
     const batch = this.partNumbers
-      .slice(this.partNumbers.indexOf(partNumber))
+      .slice(this.position.get(partNumber))
       .filter((number) => !this.urls.has(number))
       .slice(0, MAX_URLS_PER_REQUEST);
     const request = api('POST', `/api/videos/${this.videoId}/parts`, { partNumbers: batch });
@@ -326,7 +336,7 @@ class UploadRow {
   fail(message) {
     this.element.classList.add('is-failed');
     this.stateEl.setAttribute('role', 'alert');
-    this.showState(`Upload failed: ${message}`);
+    this.showState(message);
     this.button.textContent = 'Dismiss';
     this.button.disabled = false;
     this.button.setAttribute('aria-label', `Dismiss ${this.fileName}`);
@@ -370,6 +380,24 @@ function putBlob(url, body, headers, onProgress, signal) {
     signal.addEventListener('abort', abort, { once: true });
     xhr.send(body);
   });
+}
+
+/**
+ * What a failed upload's row says. The API refuses a new video before anything is sent when
+ * it would take the user past a quota, or when they start too many at once: its message has
+ * the numbers.
+ */
+function failureText(error) {
+  switch (error.code) {
+    case 'quota_exceeded':
+      return `Not uploaded, over your quota: ${error.message}.`;
+    case 'rate_limited': {
+      const wait = error.retryAfter && !error.message.includes(`${error.retryAfter} s`) ? ` (try again in ${error.retryAfter} s)` : '';
+      return `Not uploaded yet: ${error.message}${wait}. Pick the file again then.`;
+    }
+    default:
+      return `Upload failed: ${error.message}`;
+  }
 }
 
 function isRetryable(error) {

