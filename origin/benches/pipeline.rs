@@ -20,6 +20,8 @@ use origin::clock::{Clock, SystemClock};
 use origin::config::LocalConfig;
 use origin::ffmpeg::Ffmpeg;
 use origin::ffmpeg::job::JobRun;
+use origin::local::watcher::FilerTail;
+use origin::media::Caps;
 use origin::store::ObjectStore;
 use origin::transcoder::StreamsPlan;
 use signer::s3::{Addressing, Credentials, S3Config};
@@ -95,10 +97,15 @@ fn main() {
         edge_url,
         webhook_secret: b"bench".to_vec().into(),
         state_dir: dir.join("state"),
-        poll_interval: Duration::from_millis(100),
+        // As `cargo xtask dev` runs it: woken by the filer's change feed, polling as a net.
+        poll_interval: Duration::from_millis(1000),
+        filer_tail: Some(FilerTail {
+            address: weed.filer_address.clone(),
+            weed: weed.weed.clone(),
+        }),
         part_size: origin::s3::DEFAULT_PART_SIZE,
         ffmpeg: ffmpeg.clone(),
-        ladder_cap: model::ladder::DEFAULT_CAP,
+        caps: Caps::default(),
     };
     let running = {
         let _guard = rt.enter();
@@ -118,7 +125,7 @@ fn main() {
         let info = rt
             .block_on(ffmpeg.probe(src, size))
             .expect("probe the clip");
-        let streams = StreamsPlan::of(&info, model::ladder::DEFAULT_CAP).expect("a picture");
+        let streams = StreamsPlan::of(&info, &Caps::default()).expect("a picture");
         let time = |mp4: Option<Plan>, streams: Option<&StreamsPlan>, what: &str| -> f64 {
             let out = dir.join(format!("{name}-{what}"));
             std::fs::create_dir_all(&out).unwrap();
@@ -126,6 +133,7 @@ fn main() {
                 input: src,
                 dir: &out,
                 mp4,
+                scaled_to: None,
                 streams,
             });
             let t = Instant::now();

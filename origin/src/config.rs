@@ -10,6 +10,8 @@ use signer::s3::{Addressing, Credentials, S3Config};
 use crate::error::{Error, Result};
 use crate::ffmpeg::Ffmpeg;
 use crate::handler::Buckets;
+use crate::local::watcher::FilerTail;
+use crate::media::Caps;
 use crate::mediaconvert::{AwsEnv, JobDefaults};
 
 fn required(get: &impl Fn(&str) -> Option<String>, name: &str) -> Result<String> {
@@ -44,17 +46,39 @@ fn bucket(
     BucketName::parse(value.trim()).map_err(|e| Error::Config(format!("{name}: {e}")))
 }
 
-/// `LADDER_CAP`: the highest rendition's short side (default 1080, as Mux's default tier);
-/// lower rungs of the ladder stay, higher ones are never made.
-fn ladder_cap(get: &impl Fn(&str) -> Option<String>) -> Result<u32> {
-    let cap = parsed(get, "LADDER_CAP", model::ladder::DEFAULT_CAP)?;
+/// The caps ([`Caps`]): `MAX_DURATION_SECS` (default 21600: 6 h, Cloudflare Stream's
+/// ceiling), `MAX_RESOLUTION` (`{long}x{short}`, default `4096x2160`: DCI 4K, either way up)
+/// and `LADDER_CAP`, the highest rendition's short side (default 1080, as Mux's default
+/// tier; lower rungs of the ladder stay, higher ones are never made).
+fn caps(get: &impl Fn(&str) -> Option<String>) -> Result<Caps> {
+    let defaults = Caps::default();
     let lowest = model::ladder::RUNGS[model::ladder::RUNGS.len() - 1].short_side;
-    if cap < lowest {
+    let max_duration_secs: u64 = parsed(get, "MAX_DURATION_SECS", defaults.max_duration_ms / 1000)?;
+    if max_duration_secs == 0 {
+        return Err(Error::Config("MAX_DURATION_SECS must be at least 1".into()));
+    }
+    let default_resolution = format!("{}x{}", defaults.max_long_side, defaults.max_short_side);
+    let resolution = parsed(get, "MAX_RESOLUTION", default_resolution)?;
+    let (max_long_side, max_short_side) = resolution
+        .split_once('x')
+        .and_then(|(long, short)| Some((long.parse::<u32>().ok()?, short.parse::<u32>().ok()?)))
+        .filter(|&(long, short)| long >= short && short >= lowest)
+        .ok_or_else(|| {
+            let rule = format!("{{long}}x{{short}}, the short side at least {lowest}");
+            Error::Config(format!("MAX_RESOLUTION={resolution:?} must be {rule}"))
+        })?;
+    let ladder = parsed(get, "LADDER_CAP", defaults.ladder)?;
+    if ladder < lowest {
         return Err(Error::Config(format!(
             "LADDER_CAP must be at least {lowest}"
         )));
     }
-    Ok(cap)
+    Ok(Caps {
+        max_duration_ms: max_duration_secs.saturating_mul(1000),
+        max_long_side,
+        max_short_side,
+        ladder,
+    })
 }
 
 /// `INCOMING_BUCKET` and `MEDIA_BUCKET` (required in AWS, with local defaults).
@@ -74,7 +98,7 @@ pub struct LambdaConfig {
     pub edge_url: String,
     pub webhook_secret: Secret<Vec<u8>>,
     pub job: JobDefaults,
-    pub ladder_cap: u32,
+    pub caps: Caps,
 }
 
 /// The local runner's settings.
@@ -87,9 +111,11 @@ pub struct LocalConfig {
     pub webhook_secret: Secret<Vec<u8>>,
     pub state_dir: PathBuf,
     pub poll_interval: Duration,
+    /// Wakes the poller as uploads land; without it, new uploads wait for the next poll.
+    pub filer_tail: Option<FilerTail>,
     pub part_size: u64,
     pub ffmpeg: Ffmpeg,
-    pub ladder_cap: u32,
+    pub caps: Caps,
 }
 
 impl LambdaConfig {
@@ -136,7 +162,7 @@ impl LambdaConfig {
             edge_url: required(&get, "EDGE_URL")?,
             webhook_secret: required(&get, "WEBHOOK_SECRET")?.into_bytes().into(),
             job,
-            ladder_cap: ladder_cap(&get)?,
+            caps: caps(&get)?,
         })
     }
 }
@@ -172,9 +198,15 @@ pub fn local_from_env(get: impl Fn(&str) -> Option<String>) -> Result<LocalConfi
             ".data/origin".to_string(),
         )?),
         poll_interval: Duration::from_millis(parsed(&get, "POLL_INTERVAL_MS", 1000)?),
+        filer_tail: get("FILER_ADDRESS")
+            .filter(|v| !v.is_empty())
+            .map(|address| FilerTail {
+                address,
+                weed: get("WEED_BIN").map_or_else(|| PathBuf::from("weed"), PathBuf::from),
+            }),
         part_size: parsed(&get, "S3_PART_SIZE", crate::s3::DEFAULT_PART_SIZE)?,
         ffmpeg,
-        ladder_cap: ladder_cap(&get)?,
+        caps: caps(&get)?,
     })
 }
 
@@ -221,15 +253,46 @@ mod tests {
             (c.job.qvbr_quality, c.job.max_bitrate, c.job.queue_arn),
             (7, 8_000_000, None)
         );
-        assert_eq!(c.ladder_cap, 1080);
-        let mut capped = full.clone();
-        capped.push(("LADDER_CAP", "720"));
+        assert_eq!(c.caps, Caps::default());
         assert_eq!(
-            LambdaConfig::from_env(env(&capped)).unwrap().ladder_cap,
-            720
+            (
+                c.caps.max_duration_ms,
+                c.caps.max_long_side,
+                c.caps.max_short_side,
+                c.caps.ladder
+            ),
+            (21_600_000, 4096, 2160, 1080)
         );
-        capped.push(("LADDER_CAP", "100"));
-        assert!(LambdaConfig::from_env(env(&capped)).is_err());
+        let with = |pairs: &[(&'static str, &'static str)]| {
+            let mut env_pairs = full.clone();
+            env_pairs.extend_from_slice(pairs);
+            LambdaConfig::from_env(env(&env_pairs)).map(|c| c.caps)
+        };
+        let capped = with(&[
+            ("LADDER_CAP", "720"),
+            ("MAX_DURATION_SECS", "3600"),
+            ("MAX_RESOLUTION", "1920x1080"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                capped.ladder,
+                capped.max_duration_ms,
+                capped.max_long_side,
+                capped.max_short_side
+            ),
+            (720, 3_600_000, 1920, 1080)
+        );
+        for refused in [
+            ("LADDER_CAP", "100"),
+            ("MAX_DURATION_SECS", "0"),
+            ("MAX_DURATION_SECS", "6h"),
+            ("MAX_RESOLUTION", "2160x4096"),
+            ("MAX_RESOLUTION", "4096x100"),
+            ("MAX_RESOLUTION", "4096"),
+        ] {
+            assert!(with(&[refused]).is_err(), "{refused:?}");
+        }
         full.push(("QVBR_QUALITY", "11"));
         assert!(LambdaConfig::from_env(env(&full)).is_err());
     }
@@ -249,7 +312,7 @@ mod tests {
         );
         assert_eq!(c.edge_url, "http://127.0.0.1:8787");
         assert_eq!(c.poll_interval, Duration::from_secs(1));
-        assert_eq!(c.ladder_cap, model::ladder::DEFAULT_CAP);
+        assert_eq!(c.caps, Caps::default());
         assert!(
             local_from_env(env(&[
                 ("S3_ACCESS_KEY_ID", "a"),

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::media::{MediaInfo, Plan};
+use crate::media::{Caps, MediaInfo, Plan};
 
 /// The uploaded object a job converts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +62,10 @@ pub struct JobSpec {
     pub source: Source,
     pub info: MediaInfo,
     pub plan: Plan,
+    /// The MP4's upright picture when the source's is larger than the caps allow (a
+    /// transcode, scaled down); `None`: the source's own.
+    #[serde(default)]
+    pub scaled_to: Option<(u32, u32)>,
     pub output_bucket: BucketName,
     /// `videos/{id}/video.mp4` when this job makes the MP4 (a remux or a transcode); `None`
     /// when it is in place already (copied, or made by an earlier job).
@@ -86,6 +90,7 @@ impl JobSpec {
             source_key: self.source.key.clone(),
             token: Some(self.token.clone()),
             makes: self.makes(),
+            duration_known: self.info.duration_ms.is_some(),
         }
     }
 }
@@ -103,13 +108,13 @@ pub struct StreamsPlan {
 
 impl StreamsPlan {
     /// The streaming set of a source, by what is known of it: `None` when its picture size
-    /// is not. Renditions by [`model::ladder::variants`] under `cap`; audio unless the
-    /// source is known to have none.
-    pub fn of(info: &MediaInfo, cap: u32) -> Option<StreamsPlan> {
-        let video = info.video.as_ref()?;
-        let (width, height) = video.upright()?;
+    /// is not. Renditions by [`model::ladder::variants`] of its picture within the caps
+    /// (scaled down when larger), under the ladder's cap; audio unless the source is known
+    /// to have none.
+    pub fn of(info: &MediaInfo, caps: &Caps) -> Option<StreamsPlan> {
+        let (width, height) = caps.picture(info)?;
         Some(StreamsPlan {
-            variants: model::ladder::variants(width, height, cap),
+            variants: model::ladder::variants(width, height, caps.ladder),
             // Every prober that finds the picture reads every track: no audio found is none.
             audio: info.audio.is_some(),
             storyboard: info
@@ -157,6 +162,10 @@ pub struct JobMetadata {
     /// `None` for jobs submitted before the token was recorded.
     pub token: Option<String>,
     pub makes: Makes,
+    /// Whether the source's duration was known (and so checked against the cap) before the
+    /// job; when not, the job's MP4 is checked instead. Jobs submitted before the cap count
+    /// as known: they were not to be checked.
+    pub duration_known: bool,
 }
 
 impl JobMetadata {
@@ -168,6 +177,9 @@ impl JobMetadata {
         ];
         if let Some(token) = &self.token {
             pairs.push(("token", token.clone()));
+        }
+        if !self.duration_known {
+            pairs.push(("durationKnown", "false".to_string()));
         }
         pairs
     }
@@ -191,6 +203,9 @@ impl JobMetadata {
                 .map_err(|e| bad("source key", &e.to_string()))?,
             token: map.get("token").cloned(),
             makes,
+            duration_known: map
+                .get("durationKnown")
+                .is_none_or(|known| known != "false"),
         }))
     }
 }
@@ -223,6 +238,7 @@ mod tests {
             source_key: ObjectKey::parse("uploads/x/source.mp4").unwrap(),
             token: Some("t".into()),
             makes: Makes::Streams,
+            duration_known: false,
         };
         let map: HashMap<String, String> = metadata
             .to_pairs()
@@ -233,8 +249,12 @@ mod tests {
         let mut old = map.clone();
         old.remove("makes");
         old.remove("token");
+        old.remove("durationKnown");
         let old = JobMetadata::from_map(&old).unwrap().unwrap();
-        assert_eq!((old.makes, old.token), (Makes::Mp4, None));
+        assert_eq!(
+            (old.makes, old.token, old.duration_known),
+            (Makes::Mp4, None, true)
+        );
         assert_eq!(JobMetadata::from_map(&HashMap::new()).unwrap(), None);
         let mut odd = map;
         odd.insert("makes".into(), "everything".into());

@@ -58,7 +58,7 @@ impl Harness {
                 incoming: bucket("incoming"),
                 media: bucket("media"),
             },
-            ladder_cap: model::ladder::DEFAULT_CAP,
+            caps: origin::media::Caps::default(),
             transcoder: MediaConvert {
                 client: client(&aws),
                 defaults: JobDefaults {

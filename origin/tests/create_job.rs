@@ -5,7 +5,8 @@
 //! The cases: a copied MP4 (its streaming set in a job of its own), a remux and a transcode
 //! (one job: the MP4 and the streaming set), a phone video (portrait renditions), a silent
 //! source (no audio anywhere), a source whose picture size the probe cannot read (the MP4
-//! alone), and the streaming set that follows it, sized from that MP4.
+//! alone), the streaming set that follows it, sized from that MP4, and a source larger than
+//! the resolution cap (transcoded at the cap, its ladder from there).
 
 mod common;
 
@@ -62,7 +63,7 @@ impl Harness {
                 incoming: bucket("incoming"),
                 media: bucket("media"),
             },
-            ladder_cap: model::ladder::DEFAULT_CAP,
+            caps: origin::media::Caps::default(),
             transcoder: MediaConvert {
                 client: client(&aws),
                 defaults: JobDefaults {
@@ -349,4 +350,35 @@ async fn a_source_of_unknown_size_gets_its_mp4_first_then_a_ladder_sized_from_it
     let ladder = h.last_request_is("create-job-ladder-after-mp4.json");
     assert_eq!(ladder["userMetadata"]["makes"], "streams");
     assert_ne!(ladder["clientRequestToken"], body["clientRequestToken"]);
+}
+
+#[tokio::test]
+async fn a_picture_over_the_cap_is_transcoded_at_the_cap() {
+    let mut h = Harness::start();
+    h.origin.caps.max_long_side = 640;
+    h.origin.caps.max_short_side = 240;
+    // A portrait H.264/AAC MP4, a remux under the default caps: 320x480 is over 240 on its
+    // short side, so the MP4 is encoded at 240x360, and the ladder starts there.
+    let tall = h.clip("tall.mp4", "320x480", H264_AAC);
+    let scaled = Some("0192f3a4-5b6c-7d8e-9f01-000000000006");
+    let body = one_job(
+        &h,
+        scaled,
+        &tall,
+        (Plan::Transcode, "all"),
+        "create-job-scaled-down.json",
+    )
+    .await;
+    let groups = &body["settings"]["outputGroups"];
+    let mp4 = &groups[0]["outputs"][0]["videoDescription"];
+    assert_eq!(
+        (
+            &mp4["width"],
+            &mp4["height"],
+            &mp4["codecSettings"]["codec"]
+        ),
+        (&240.into(), &360.into(), &"H_264".into())
+    );
+    let top = &groups[1]["outputs"][0]["videoDescription"];
+    assert_eq!((&top["width"], &top["height"]), (&240.into(), &360.into()));
 }

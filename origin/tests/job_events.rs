@@ -229,6 +229,91 @@ async fn an_upload_that_is_not_media_fails_with_the_reason_and_keeps_the_source(
     assert!(test.submitted().is_empty());
 }
 
+/// A source longer than the cap fails with the reason and keeps its source: at once when the
+/// probe tells its duration, on its job's COMPLETE (MediaConvert's `durationInMs` of the MP4)
+/// when the probe could not.
+#[tokio::test]
+async fn a_source_longer_than_the_cap_fails_before_or_after_its_job() {
+    let (mut test, id) = with_source(false);
+    test.origin.caps.max_duration_ms = 1000;
+    let outcome = test
+        .handle(fixture("s3-put.json", Some(&id)))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome[..], [Outcome::Failed { code, .. }] if code == "too_long"),
+        "{outcome:?}"
+    );
+    let sent = test.sent();
+    assert_eq!(
+        (&sent[0]["status"], &sent[0]["error"]["message"]),
+        (
+            &json!("failed"),
+            &json!("the video lasts 2 s, longer than the 1 s allowed")
+        )
+    );
+    assert!(test.submitted().is_empty(), "nothing is converted");
+    assert!(source_kept(&test, &id));
+
+    // Its duration unknown before the job: the MP4 the job made (3 s) is held to the cap.
+    let (mut test, id) = with_source(true);
+    test.origin.caps.max_duration_ms = 2000;
+    let mut complete = fixture("mediaconvert-complete.json", Some(&id));
+    complete["detail"]["userMetadata"]["durationKnown"] = "false".into();
+    let outcome = test.handle(complete.clone()).await.unwrap();
+    assert!(
+        matches!(&outcome[..], [Outcome::Failed { code, .. }] if code == "too_long"),
+        "{outcome:?}"
+    );
+    let sent = test.sent();
+    assert_eq!(sent[0]["eventId"], "1735787165123-abc123:failed");
+    assert_eq!(
+        sent[0]["error"]["message"],
+        "the video lasts 3 s, longer than the 2 s allowed"
+    );
+    assert!(source_kept(&test, &id));
+    // A duration checked before the job is not checked again (an encode may add a frame).
+    let (mut test, id) = with_source(true);
+    test.origin.caps.max_duration_ms = 2000;
+    let outcome = test
+        .handle(fixture("mediaconvert-complete.json", Some(&id)))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome[..], [Outcome::Ready { .. }]),
+        "{outcome:?}"
+    );
+}
+
+/// A picture larger than the cap: transcoded at the cap, never remuxed, its ladder planned
+/// from the scaled picture (so no rendition is larger than either cap).
+#[tokio::test]
+async fn a_picture_larger_than_the_cap_is_transcoded_at_the_cap_with_its_ladder() {
+    let (mut test, id) = with_source(false);
+    // 320x240 landscape, the long side capped: 288x216.
+    test.origin.caps.max_long_side = 288;
+    test.origin.caps.max_short_side = 240;
+    let outcome = test
+        .handle(fixture("s3-put.json", Some(&id)))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            &outcome[..],
+            [Outcome::Submitted {
+                plan: Plan::Transcode,
+                ..
+            }]
+        ),
+        "{outcome:?}"
+    );
+    let spec = &test.submitted()[0];
+    assert_eq!(spec.scaled_to, Some((288, 216)));
+    assert_eq!(spec.makes(), Makes::All, "one job: the MP4 and its ladder");
+    let top = spec.streams.as_ref().unwrap().variants[0];
+    assert_eq!((top.width, top.height), (288, 216));
+}
+
 #[tokio::test]
 async fn a_source_gone_before_it_was_probed_makes_no_job_and_no_report() {
     let test = TestOrigin::new();

@@ -1,5 +1,6 @@
 //! `origin-local` killed in the middle of a conversion (SIGKILL, FFmpeg and all) and started
-//! again: the job is redone and finished, with its outputs once and one logical `ready`.
+//! again: the job is redone and finished, with its outputs once and one logical `ready`; the
+//! source stays until then.
 
 mod common;
 
@@ -99,6 +100,12 @@ fn a_runner_killed_mid_job_redoes_it_on_restart_without_a_second_output() {
     assert!(
         before.is_empty(),
         "nothing was uploaded before the kill: {before:?}"
+    );
+    assert!(
+        rt.block_on(store.head(&bucket("incoming"), &source))
+            .unwrap()
+            .is_some(),
+        "the source stays until an output is verified"
     );
 
     let mut second = start_runner(weed, &edge, &state_dir, &dir.join("second.log"));

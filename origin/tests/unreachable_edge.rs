@@ -1,7 +1,7 @@
 //! The edge cannot take job events while a job finishes (it answers 503, as mid-deploy): the
 //! job completes, its events wait in the outbox, and the edge receives them, in order, once
 //! it takes them again. Without an acknowledgement the origin cannot know that the source is
-//! no longer needed, so it keeps it (deleting the video removes it).
+//! no longer needed, so it keeps it until the edge acknowledges the final event; then it goes.
 
 mod common;
 
@@ -9,12 +9,10 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::fakes::bucket;
-use common::{Edge, WEBHOOK_SECRET, put_file, wait_for};
+use common::{Edge, put_file, wait_for};
 use model::{ObjectKey, VideoContainer};
-use origin::Buckets;
-use origin::config::LocalConfig;
-use origin::ffmpeg::Ffmpeg;
 use origin::local::Stage;
+use origin::media::Caps;
 use origin::store::ObjectStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,24 +22,7 @@ async fn an_edge_that_cannot_take_events_gets_them_later() {
     // Claims pass (the upload is converted); job events are refused until the end.
     edge.refusing_events.store(true, Ordering::Relaxed);
     let dir = testkit::temp_dir("origin-unreachable");
-    let config = LocalConfig {
-        s3: common::s3_config(&weed.s3_endpoint),
-        region: testkit::S3_REGION.into(),
-        buckets: Buckets {
-            incoming: bucket("incoming"),
-            media: bucket("media"),
-        },
-        edge_url: edge.url.clone(),
-        webhook_secret: WEBHOOK_SECRET.as_bytes().to_vec().into(),
-        state_dir: dir.join("state"),
-        poll_interval: Duration::from_millis(200),
-        part_size: 5 << 20,
-        ffmpeg: Ffmpeg::new(
-            Some(testkit::tool("ffmpeg")),
-            Some(testkit::tool("ffprobe")),
-        ),
-        ladder_cap: model::ladder::DEFAULT_CAP,
-    };
+    let config = common::local::config(&edge, dir.join("state"), Caps::default());
     let running = origin::local::start(config).unwrap();
     let clip = common::clip(
         &dir,
@@ -129,4 +110,21 @@ async fn an_edge_that_cannot_take_events_gets_them_later() {
     .await
     .unwrap();
     assert!(running.origin.edge.refused().unwrap().is_empty());
+    // The final event's acknowledgement, delivered late, still frees the source.
+    let (sources, incoming) = (store.clone(), bucket("incoming"));
+    tokio::task::spawn_blocking(move || {
+        wait_for(
+            "the source to go once acknowledged",
+            Duration::from_secs(10),
+            || {
+                let rt = tokio::runtime::Handle::current();
+                rt.block_on(sources.head(&incoming, &source))
+                    .unwrap()
+                    .is_none()
+                    .then_some(())
+            },
+        )
+    })
+    .await
+    .unwrap();
 }

@@ -30,8 +30,10 @@ pub struct SeaweedFs {
     /// `http://127.0.0.1:<port>`: the S3 API.
     pub s3_endpoint: String,
     pub s3_port: u16,
-    /// The filer's HTTP port (metadata, `weed filer.meta.tail`).
-    pub filer_port: u16,
+    /// The filer as `weed filer.meta.tail -filer=` takes it (`host:port.grpcPort`).
+    pub filer_address: String,
+    /// The `weed` binary this instance runs (it also tails the filer).
+    pub weed: PathBuf,
     pub dir: PathBuf,
     process: Supervised,
 }
@@ -137,7 +139,8 @@ impl SeaweedFs {
         Ok(SeaweedFs {
             s3_endpoint: format!("http://127.0.0.1:{s3}"),
             s3_port: s3,
-            filer_port: filer,
+            filer_address: format!("127.0.0.1:{filer}.{filer_grpc}"),
+            weed,
             dir,
             process,
         })

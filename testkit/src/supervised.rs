@@ -84,6 +84,19 @@ exit 0"#;
         }
     }
 
+    /// Stops the process group (as dropping does) and starts `command` in its place, with
+    /// its output in the same log: a crash and a restart, or a redeploy.
+    pub fn restart(&mut self, command: &Command) {
+        self.stop();
+        let (name, log) = (self.name.clone(), self.log.clone());
+        *self = Supervised::spawn(&name, command, &log, None);
+    }
+
+    fn stop(&mut self) {
+        drop(self.shell.stdin.take());
+        let _ = self.shell.wait();
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -147,7 +160,6 @@ exit 0"#;
 /// Dropping stops the process group and waits until it is gone (and cleaned up).
 impl Drop for Supervised {
     fn drop(&mut self) {
-        drop(self.shell.stdin.take());
-        let _ = self.shell.wait();
+        self.stop();
     }
 }

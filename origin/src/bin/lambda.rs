@@ -17,7 +17,7 @@ async fn main() -> Result<(), LambdaError> {
     let store = S3Store::new(&config.s3, http.clone(), SystemClock)?;
     let origin = Origin {
         buckets: config.buckets.clone(),
-        ladder_cap: config.ladder_cap,
+        caps: config.caps,
         transcoder: MediaConvert {
             client: client(&config.aws),
             defaults: config.job.clone(),

@@ -1,8 +1,9 @@
 //! The local runner's edge: a job event goes straight to the edge when nothing waits before
 //! it and the edge answers; otherwise it is written to a directory (so a restart or an
 //! unreachable edge loses nothing) and delivered in order by [`Outbox::run`]. A queued event
-//! has no acknowledgement yet, so its caller hears that the source is still needed: a kept
-//! source goes when its video is deleted. Claims go straight to the edge: the caller needs
+//! has no acknowledgement yet, so its caller hears that the source is still needed; when the
+//! edge later acknowledges it and needs the source no more, the outbox deletes the video's
+//! uploads itself (as the caller would have). Claims go straight to the edge: the caller needs
 //! the answer, and retries later without one.
 
 use std::path::{Path, PathBuf};
@@ -10,21 +11,26 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use model::BucketName;
 use model::claim::{Claim, ClaimAnswer};
-use model::job::{Acknowledgement, JobEvent};
+use model::job::{Acknowledgement, JobEvent, Parsed};
+use model::storage::KeyPrefix;
 use sha2::{Digest, Sha256};
 
 use super::{Deadline, Edge, HttpEdge, JOBS_PATH, acknowledgement};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::retry::Backoff;
+use crate::store::ObjectStore;
 
 /// How long an idle outbox waits before looking again (a new event wakes it at once).
 const IDLE_WAIT: Duration = Duration::from_secs(5);
 
-pub struct Outbox<C> {
+pub struct Outbox<C, S> {
     dir: PathBuf,
     http: HttpEdge<C>,
+    /// The incoming bucket, where a delivered event's sources are deleted once not needed.
+    sources: (S, BucketName),
     wake: tokio::sync::Notify,
     /// Orders events sent within the same millisecond.
     sequence: AtomicU64,
@@ -32,12 +38,17 @@ pub struct Outbox<C> {
     delivering: tokio::sync::Mutex<()>,
 }
 
-impl<C: Clock> Outbox<C> {
-    pub fn new(dir: &Path, http: HttpEdge<C>) -> std::io::Result<Arc<Self>> {
+impl<C: Clock, S: ObjectStore> Outbox<C, S> {
+    pub fn new(
+        dir: &Path,
+        http: HttpEdge<C>,
+        sources: (S, BucketName),
+    ) -> std::io::Result<Arc<Self>> {
         std::fs::create_dir_all(dir.join("refused"))?;
         Ok(Arc::new(Outbox {
             dir: dir.to_path_buf(),
             http,
+            sources,
             wake: tokio::sync::Notify::new(),
             sequence: AtomicU64::new(0),
             delivering: tokio::sync::Mutex::new(()),
@@ -74,9 +85,10 @@ impl<C: Clock> Outbox<C> {
                     continue;
                 };
                 match self.http.post_once(JOBS_PATH, &body, None).await {
-                    Ok(_) => {
+                    Ok(answer) => {
                         failures = 0;
                         let _ = std::fs::remove_file(&path);
+                        self.release_sources(&body, &answer).await;
                     }
                     Err(Error::Edge {
                         status: Some(status),
@@ -105,9 +117,37 @@ impl<C: Clock> Outbox<C> {
             let _ = tokio::time::timeout(wait, self.wake.notified()).await;
         }
     }
+
+    /// After a queued event is delivered: when the edge needs its video's sources no more,
+    /// they go now. A failure keeps them until the video is deleted (which removes them).
+    async fn release_sources(&self, event: &[u8], answer: &[u8]) {
+        let needed = acknowledgement(answer).is_ok_and(|ack| ack.source_needed);
+        let Ok(Parsed::Event(event)) = JobEvent::parse(event) else {
+            return;
+        };
+        if needed {
+            return;
+        }
+        let (store, bucket) = &self.sources;
+        let removed = async {
+            for source in store
+                .list(bucket, &KeyPrefix::sources(&event.video_id))
+                .await?
+            {
+                store.delete(bucket, &source.key).await?;
+            }
+            Ok::<_, Error>(())
+        };
+        if let Err(e) = removed.await {
+            eprintln!(
+                "origin: the sources of {} stay until it is deleted: {e}",
+                event.video_id
+            );
+        }
+    }
 }
 
-impl<C: Clock> Edge for Outbox<C> {
+impl<C: Clock, S: ObjectStore> Edge for Outbox<C, S> {
     async fn claim(&self, claim: &Claim, deadline: Deadline) -> Result<ClaimAnswer> {
         self.http.claim(claim, deadline).await
     }

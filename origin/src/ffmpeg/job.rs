@@ -23,6 +23,9 @@ pub struct JobRun<'a> {
     /// The MP4: [`Plan::Remux`] copies the streams, [`Plan::Transcode`] encodes them; `None`:
     /// no MP4.
     pub mp4: Option<Plan>,
+    /// The encoded MP4's upright picture when the source's is larger than the caps allow;
+    /// `None`: the source's own.
+    pub scaled_to: Option<(u32, u32)>,
     pub streams: Option<&'a StreamsPlan>,
 }
 
@@ -179,7 +182,11 @@ fn aac(args: &mut Args) {
 fn branches(run: &JobRun<'_>) -> Vec<String> {
     let mut branches = Vec::new();
     if run.mp4 == Some(Plan::Transcode) {
-        branches.push("scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p[mp4]".to_string());
+        let size = match run.scaled_to {
+            Some((width, height)) => format!("{width}:{height},setsar=1"),
+            None => "trunc(iw/2)*2:trunc(ih/2)*2".to_string(),
+        };
+        branches.push(format!("scale={size},format=yuv420p[mp4]"));
     }
     let Some(streams) = run.streams else {
         return branches;
@@ -226,6 +233,7 @@ mod tests {
             input: Path::new("/w/source.mov"),
             dir: Path::new("/w/out"),
             mp4: Some(Plan::Remux),
+            scaled_to: None,
             streams: Some(&streams),
         };
         let args = text(&ffmpeg.job_args(&run));
@@ -258,5 +266,17 @@ mod tests {
         );
         assert!(!args.contains("video.mp4") && !args.contains("[sprite]"));
         assert!(args.contains("-var_stream_map v:0,name:720p v:1,name:480p"));
+
+        // A picture over the caps: the MP4 encoded at the size it was scaled to.
+        let run = JobRun {
+            mp4: Some(Plan::Transcode),
+            scaled_to: Some((2160, 3840)),
+            ..run
+        };
+        let args = text(&ffmpeg.job_args(&run));
+        assert!(
+            args.contains("[s0]scale=2160:3840,setsar=1,format=yuv420p[mp4]"),
+            "{args}"
+        );
     }
 }

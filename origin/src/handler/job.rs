@@ -7,7 +7,7 @@
 use model::job::{JobError, JobUpdate, Streams, StreamsUpdate};
 use model::{ObjectKey, VideoId};
 
-use super::{Origin, Outcome, Upload};
+use super::{Origin, Outcome, TOO_LONG, Upload};
 use crate::clock::Clock;
 use crate::edge::{Deadline, Edge};
 use crate::error::{Error, Result};
@@ -132,6 +132,17 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
                     .await;
             }
         };
+        // A source whose duration the probe could not tell (a container the Lambda does not
+        // read) is held to the cap by its MP4's, as MediaConvert reports it: the job cannot
+        // cap a duration without cutting the video short.
+        if !metadata.duration_known
+            && let Some(reason) = self.caps.too_long(output.duration_in_ms)
+        {
+            let failure = (TOO_LONG, reason.as_str());
+            return self
+                .report_failure(&format!("{job}:failed"), upload, failure, deadline)
+                .await;
+        }
         // The streaming set: made by this job, or by the next one, which starts before
         // `ready` is reported (a redelivered event after `ready` could not tell).
         let streams = if metadata.makes == Makes::All {
@@ -220,7 +231,7 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
             Err(Error::InvalidInput(reason)) => return Ok(Err(reason)),
             Err(e) => return Err(e),
         };
-        let Some(streams) = StreamsPlan::of(&info, self.ladder_cap) else {
+        let Some(streams) = StreamsPlan::of(&info, &self.caps) else {
             return Ok(Err("the MP4's picture size could not be read".into()));
         };
         let incoming = &self.buckets.incoming;

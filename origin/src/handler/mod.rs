@@ -20,9 +20,12 @@ use crate::clock::Clock;
 use crate::edge::{Deadline, Edge};
 use crate::error::Result;
 use crate::event::OriginEvent;
-use crate::media::Plan;
+use crate::media::{Caps, Plan};
 use crate::store::ObjectStore;
 use crate::transcoder::Transcoder;
+
+/// The failure code of a source longer than the cap (`Caps::max_duration_ms`).
+const TOO_LONG: &str = "too_long";
 
 /// The two buckets of the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,8 +90,8 @@ pub enum Outcome {
 /// The handler, generic over its ports.
 pub struct Origin<T, S, E, C> {
     pub buckets: Buckets,
-    /// The highest rendition of the ladder (short side; `LADDER_CAP`).
-    pub ladder_cap: u32,
+    /// The caps a source must meet, and the ladder's top.
+    pub caps: Caps,
     pub transcoder: T,
     pub store: S,
     pub edge: E,

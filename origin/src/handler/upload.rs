@@ -9,12 +9,12 @@ use model::job::{JobError, JobUpdate, StreamsUpdate};
 use model::layout::{Located, content_type, locate};
 use model::{ObjectKey, VideoId};
 
-use super::{Origin, Outcome, Upload};
+use super::{Origin, Outcome, TOO_LONG, Upload};
 use crate::clock::Clock;
 use crate::edge::{Deadline, Edge};
 use crate::error::{Error, Result};
 use crate::event::decode_s3_key;
-use crate::media::{MediaInfo, Plan, plan};
+use crate::media::{MediaInfo, Plan, decide, plan};
 use crate::store::ObjectStore;
 use crate::transcoder::{JobSpec, Source, StreamsPlan, Transcoder, streams_token};
 
@@ -81,25 +81,33 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
             ClaimAnswer::Granted | ClaimAnswer::Held { job_id: None } => {}
         }
 
-        let info = match self.transcoder.probe(&source).await {
-            Ok(info) => info,
+        let upload = Upload {
+            video: &video,
+            source: &source.key,
+        };
+        // What it holds, and what becomes of it; `Err`: why it cannot be converted.
+        let decided = match self.transcoder.probe(&source).await {
+            Ok(info) => match decide(&info, &self.caps) {
+                Ok(conversion) => Ok((info, conversion)),
+                Err(reason) => Err((TOO_LONG, reason)),
+            },
             // Converted and deleted already, or the video was deleted: nothing to do, and
             // nothing to report (it would undo a `ready`).
             Err(Error::NotFound { .. }) => return Ok(Outcome::SourceGone { key: source.key }),
-            Err(Error::InvalidInput(reason)) => {
+            Err(Error::InvalidInput(reason)) => Err(("invalid_input", reason)),
+            Err(e) => return Err(e),
+        };
+        let (info, conversion) = match decided {
+            Ok(decided) => decided,
+            Err((code, reason)) => {
                 let event_id = format!("{}:failed", claim.token);
-                let failure = ("invalid_input", reason.as_str());
-                let upload = Upload {
-                    video: &video,
-                    source: &source.key,
-                };
+                let failure = (code, reason.as_str());
                 return self
                     .report_failure(&event_id, upload, failure, deadline)
                     .await;
             }
-            Err(e) => return Err(e),
         };
-        let plan = plan(&info);
+        let plan = conversion.plan;
         if plan == Plan::Copy {
             return self.publish_copy(&video, &source, &info, deadline).await;
         }
@@ -109,7 +117,7 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
         // picture's size is not known yet, the set sized from its MP4 (see `job`).
         let streams = match plan {
             Plan::Remux => None,
-            _ => StreamsPlan::of(&info, self.ladder_cap),
+            _ => StreamsPlan::of(&info, &self.caps),
         };
         let spec = JobSpec {
             token: claim.token.clone(),
@@ -119,6 +127,7 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
             source,
             info,
             plan,
+            scaled_to: conversion.scaled_to,
             output_bucket: self.buckets.media.clone(),
         };
         let job_id = self.transcoder.submit(&spec).await?;
@@ -163,7 +172,7 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
             Err(e) => return Err(e),
         }
         let token = source.token();
-        let next = match StreamsPlan::of(info, self.ladder_cap) {
+        let next = match StreamsPlan::of(info, &self.caps) {
             Some(streams) => {
                 let job = self.streams_job(&token, video, source.clone(), info.clone(), streams);
                 Ok(self.transcoder.submit(&job).await?)
@@ -205,6 +214,7 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
             token: streams_token(first),
             video_id: video.clone(),
             plan: plan(&info),
+            scaled_to: None,
             source,
             info,
             output_bucket: self.buckets.media.clone(),

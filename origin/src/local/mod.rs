@@ -1,8 +1,9 @@
 //! The local runner (`origin-local`, started by `cargo xtask dev`): notices new uploads in
-//! SeaweedFS's incoming bucket ([`poller`]), feeds the handler the same S3 notification JSON
-//! AWS sends, converts with FFmpeg in MediaConvert's place ([`transcoder`], [`runner`]),
-//! finishes and uploads the outputs ([`outputs`]), and feeds the handler `MediaConvert Job
-//! State Change` events for progress and the end of each job. What it must remember across
+//! SeaweedFS's incoming bucket ([`poller`], woken at once by the filer's change feed:
+//! [`watcher`]), feeds the handler the same S3 notification JSON AWS sends, converts with
+//! FFmpeg in MediaConvert's place ([`transcoder`], [`runner`]), finishes and uploads the
+//! outputs ([`outputs`]), and feeds the handler `MediaConvert Job State Change` events for
+//! progress and the end of each job. What it must remember across
 //! restarts lives in its [`state`] directory.
 
 mod outputs;
@@ -10,8 +11,11 @@ pub mod poller;
 pub mod runner;
 pub mod state;
 pub mod transcoder;
+pub mod watcher;
 
 use std::sync::Arc;
+
+use tokio::sync::Notify;
 
 use crate::clock::SystemClock;
 use crate::config::LocalConfig;
@@ -27,7 +31,8 @@ pub use transcoder::FfmpegTranscoder;
 
 pub type LocalOrigin<S, E, C> = Origin<FfmpegTranscoder<S>, S, E, C>;
 
-pub type Runner = LocalOrigin<S3Store<SystemClock>, Arc<Outbox<SystemClock>>, SystemClock>;
+pub type Runner =
+    LocalOrigin<S3Store<SystemClock>, Arc<Outbox<SystemClock, S3Store<SystemClock>>>, SystemClock>;
 
 /// A running local pipeline; its tasks stop when this is dropped.
 pub struct RunningPipeline {
@@ -58,13 +63,17 @@ pub fn start(config: LocalConfig) -> Result<RunningPipeline> {
         http,
         SystemClock,
     );
-    let outbox = Outbox::new(&state.outbox(), hook)?;
+    let outbox = Outbox::new(
+        &state.outbox(),
+        hook,
+        (store.clone(), config.buckets.incoming.clone()),
+    )?;
     let (transcoder, queue) =
         FfmpegTranscoder::new(store.clone(), config.ffmpeg.clone(), state.clone());
     let requeue = transcoder.queue.clone();
     let origin = Arc::new(Origin {
         buckets: config.buckets.clone(),
-        ladder_cap: config.ladder_cap,
+        caps: config.caps,
         transcoder,
         store,
         edge: outbox.clone(),
@@ -76,6 +85,12 @@ pub fn start(config: LocalConfig) -> Result<RunningPipeline> {
         region: config.region.clone(),
     };
     tasks.push(tokio::spawn(runner.run(queue, requeue)));
+    let uploads = Arc::new(Notify::new());
+    if let Some(tail) = config.filer_tail.clone() {
+        tasks.push(tokio::spawn(
+            tail.run(config.buckets.incoming.clone(), uploads.clone()),
+        ));
+    }
     let poller = origin.clone();
     let region = config.region.clone();
     let interval = config.poll_interval;
@@ -84,7 +99,8 @@ pub fn start(config: LocalConfig) -> Result<RunningPipeline> {
             if let Err(e) = poll_once(&poller, &region).await {
                 eprintln!("origin-local: polling {}: {e}", poller.buckets.incoming);
             }
-            tokio::time::sleep(interval).await;
+            // The next poll at the interval, or at once when the filer says an upload landed.
+            let _ = tokio::time::timeout(interval, uploads.notified()).await;
         }
     }));
     Ok(RunningPipeline {

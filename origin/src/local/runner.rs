@@ -250,6 +250,7 @@ impl<S: ObjectStore + 'static, E: Edge + 'static, C: Clock> JobRunner<S, E, C> {
             input,
             dir: out,
             mp4: spec.mp4.as_ref().map(|_| spec.plan),
+            scaled_to: spec.scaled_to,
             streams: spec.streams.as_ref(),
         });
         let run = ffmpeg.run(&args, spec.info.duration_ms, move |pct| {

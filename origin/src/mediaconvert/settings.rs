@@ -95,7 +95,8 @@ pub(super) fn file_group(name: &str, destination: String, outputs: Vec<Output>) 
 }
 
 /// `videos/{id}/video.mp4` with its index first. Remux passes both streams through;
-/// Transcode makes H.264 QVBR + AAC-LC stereo at the source's size. MediaConvert does not
+/// Transcode makes H.264 QVBR + AAC-LC stereo at the source's size, or scaled down to the
+/// caps (`scaled_to`, upright: the input is turned first). MediaConvert does not
 /// pass rotation metadata through, so a source shown turned is transcoded upright instead
 /// (input rotation AUTO) rather than passed through sideways.
 fn mp4_group(job: &JobSpec, mp4: &ObjectKey, defaults: &JobDefaults) -> OutputGroup {
@@ -146,7 +147,13 @@ fn mp4_group(job: &JobSpec, mp4: &ObjectKey, defaults: &JobDefaults) -> OutputGr
                 )
                 .build(),
         )
-        .video_description(VideoDescription::builder().codec_settings(video).build());
+        .video_description(
+            VideoDescription::builder()
+                .set_width(job.scaled_to.map(|(width, _)| width as i32))
+                .set_height(job.scaled_to.map(|(_, height)| height as i32))
+                .codec_settings(video)
+                .build(),
+        );
     if audio_expected(&job.info) {
         output = output.audio_descriptions(
             AudioDescription::builder()

@@ -328,7 +328,7 @@ impl TestOrigin {
                     incoming: bucket("incoming"),
                     media: bucket("media"),
                 },
-                ladder_cap: model::ladder::DEFAULT_CAP,
+                caps: origin::media::Caps::default(),
                 transcoder: transcoder.clone(),
                 store: store.clone(),
                 edge: edge.clone(),

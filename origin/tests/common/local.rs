@@ -12,6 +12,8 @@ use origin::clock::SystemClock;
 use origin::config::LocalConfig;
 use origin::ffmpeg::{Ffmpeg, file_fast_start};
 use origin::local::RunningPipeline;
+use origin::local::watcher::FilerTail;
+use origin::media::Caps;
 use origin::s3::S3Store;
 use origin::store::ObjectStore;
 use origin::transcoder::Makes;
@@ -33,9 +35,9 @@ pub struct Harness {
     pub store: S3Store<SystemClock>,
 }
 
-pub fn harness() -> &'static Harness {
-    static H: OnceLock<Harness> = OnceLock::new();
-    H.get_or_init(|| {
+impl Harness {
+    /// A runner under `caps` with its own runtime and stand-in edge.
+    pub fn start(caps: Caps) -> Harness {
         let weed = testkit::SeaweedFs::shared();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -43,29 +45,10 @@ pub fn harness() -> &'static Harness {
             .build()
             .unwrap();
         let edge = Edge::start();
-        let mut ffmpeg = Ffmpeg::new(
-            Some(testkit::tool("ffmpeg")),
-            Some(testkit::tool("ffprobe")),
-        );
-        ffmpeg.preset = "veryfast".into();
-        let config = LocalConfig {
-            s3: super::s3_config(&weed.s3_endpoint),
-            region: testkit::S3_REGION.into(),
-            buckets: Buckets {
-                incoming: bucket("incoming"),
-                media: bucket("media"),
-            },
-            edge_url: edge.url.clone(),
-            webhook_secret: WEBHOOK_SECRET.as_bytes().to_vec().into(),
-            state_dir: testkit::temp_dir("origin-pipeline-state"),
-            poll_interval: Duration::from_millis(200),
-            part_size: TEST_PART_SIZE,
-            ffmpeg,
-            ladder_cap: model::ladder::DEFAULT_CAP,
-        };
+        let state_dir = testkit::temp_dir("origin-pipeline-state");
         let running = {
             let _guard = rt.enter();
-            origin::local::start(config).expect("start the local pipeline")
+            origin::local::start(config(&edge, state_dir, caps)).expect("start the local pipeline")
         };
         Harness {
             rt,
@@ -73,7 +56,40 @@ pub fn harness() -> &'static Harness {
             edge,
             store: super::store(&weed.s3_endpoint),
         }
-    })
+    }
+}
+
+/// The runner of this test binary, under the default caps.
+pub fn harness() -> &'static Harness {
+    static H: OnceLock<Harness> = OnceLock::new();
+    H.get_or_init(|| Harness::start(Caps::default()))
+}
+
+/// A local runner's settings on the shared SeaweedFS, reporting to `edge`, under `caps`.
+pub fn config(edge: &Edge, state_dir: PathBuf, caps: Caps) -> LocalConfig {
+    let weed = testkit::SeaweedFs::shared();
+    LocalConfig {
+        s3: super::s3_config(&weed.s3_endpoint),
+        region: testkit::S3_REGION.into(),
+        buckets: Buckets {
+            incoming: bucket("incoming"),
+            media: bucket("media"),
+        },
+        edge_url: edge.url.clone(),
+        webhook_secret: WEBHOOK_SECRET.as_bytes().to_vec().into(),
+        state_dir,
+        poll_interval: Duration::from_millis(200),
+        filer_tail: Some(FilerTail {
+            address: weed.filer_address.clone(),
+            weed: weed.weed.clone(),
+        }),
+        part_size: TEST_PART_SIZE,
+        ffmpeg: Ffmpeg::new(
+            Some(testkit::tool("ffmpeg")),
+            Some(testkit::tool("ffprobe")),
+        ),
+        caps,
+    }
 }
 
 pub fn dir() -> PathBuf {
