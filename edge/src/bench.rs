@@ -73,7 +73,7 @@ pub fn run<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> {
             // A 2-hour video's media playlist: 1,200 six-second segments, signed for the
             // configured PLAYBACK_MODE as `/media/` serves it.
             let id = VideoId::new(Timestamp::UNIX_EPOCH, [7; 10]);
-            let key = ObjectKey::parse(&format!("videos/{id}/hls/720p/index.m3u8"))
+            let key = ObjectKey::output(&id, "hls/720p/index.m3u8")
                 .map_err(|e| Error::Config(e.to_string()))?;
             let mut playlist = String::from(
                 "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:6\n#EXT-X-MAP:URI=\"init.mp4\"\n",

@@ -38,7 +38,14 @@ impl Ctx<'_> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(Error::invalid("the request body must be a JSON object"));
         }
-        serde_json::from_slice(body).map_err(|e| Error::invalid(format!("invalid JSON body: {e}")))
+        let invalid = |e: serde_json::Error| Error::invalid(format!("invalid JSON body: {e}"));
+        let mut value: serde_json::Value = serde_json::from_slice(body).map_err(invalid)?;
+        // serde also reads a struct from an array of its fields in order (`[null]`).
+        if !value.is_object() {
+            return Err(Error::invalid("the request body must be a JSON object"));
+        }
+        integral_numbers_as_integers(&mut value);
+        serde_json::from_value(value).map_err(invalid)
     }
 
     /// The cookie `name`, if the request carries it.
@@ -79,6 +86,34 @@ impl Ctx<'_> {
             (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
             _ => format!("https://{}", self.header("host").unwrap_or("localhost")),
         }
+    }
+}
+
+/// Writes each number with no fractional part (`3.0`, `1e3`) as the integer it is. JSON has
+/// one number type and JSON Schema's `integer` accepts `3.0`, as clients that hold every
+/// number as a double send it; serde would refuse it for an integer field.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    // 2^64 and 2^63: every integral double below them converts exactly.
+    const U64_END: f64 = 18_446_744_073_709_551_616.0;
+    const I64_START: f64 = -9_223_372_036_854_775_808.0;
+    match value {
+        Value::Number(number) => {
+            let Some(float) = number.as_f64().filter(|_| number.is_f64()) else {
+                return;
+            };
+            if float.fract() != 0.0 {
+                return;
+            }
+            if (0.0..U64_END).contains(&float) {
+                *number = (float as u64).into();
+            } else if (I64_START..0.0).contains(&float) {
+                *number = (float as i64).into();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
     }
 }
 

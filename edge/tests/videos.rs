@@ -675,3 +675,38 @@ async fn delete_removes_every_object_in_both_buckets_then_the_row_and_is_idempot
         .await;
     assert_eq!(answer.status, StatusCode::OK);
 }
+
+/// Found by contract fuzzing: a repeated complete answered 200 to a body that is not JSON
+/// (a single PUT's complete never read its body at all).
+#[tokio::test]
+async fn complete_refuses_a_malformed_body_whatever_the_state() {
+    let app = TestApp::new();
+    let token = app.admin().await;
+    let uploading = id_of(&app.create_video(&token, "clip.mp4", 10).await);
+    let processing = app.uploaded_video(&token, vec![7; 10]).await;
+    for id in [&uploading, &processing] {
+        let answer = app
+            .request(
+                Method::POST,
+                &format!("/api/videos/{id}/complete"),
+                &[
+                    ("authorization", &format!("Bearer {token}")),
+                    ("content-type", "application/json"),
+                ],
+                b"\x00".to_vec(),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{id}");
+        assert_eq!(answer.code(), "invalid_request");
+    }
+    let video = app
+        .call(
+            Method::GET,
+            &format!("/api/videos/{uploading}"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(video["video"]["status"], "uploading");
+}

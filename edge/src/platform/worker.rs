@@ -6,16 +6,16 @@ use crate::app::App;
 use crate::config::Config;
 use crate::dispatch::MAX_BODY_BYTES;
 use crate::error::{Error, Result};
-use crate::ports::{
-    Database, Deferred, HttpClient, Limiter, Outcome, Platform, Row, SqlValue, Statement,
-};
+use crate::ports::{Deferred, HttpClient, Limiter, Platform};
 use crate::respond::{Body, Served};
 use futures_util::StreamExt;
 use model::Timestamp;
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::{JsCast, JsValue};
-use worker::{D1DatabaseSession, Env, Fetch, Headers, RequestInit, ResponseBody};
+use wasm_bindgen::JsCast;
+use worker::{Env, Fetch, Headers, RequestInit, ResponseBody};
+
+use super::d1::{D1, d1_error, js_params};
 
 /// The D1 binding's name in wrangler.toml.
 const DATABASE_BINDING: &str = "DB";
@@ -156,8 +156,10 @@ fn early_failure(error: &Error) -> worker::Result<worker::Response> {
 /// The incoming request as `http::Request`, reading at most one byte more than the core
 /// accepts, so an oversized body is refused without buffering all of it.
 async fn to_http_request(request: &mut worker::Request) -> worker::Result<http::Request<Vec<u8>>> {
+    // The raw method: worker::Method turns one it has no variant for (QUERY, PROPFIND…) into
+    // GET, which would answer instead of 405.
     let mut builder = http::Request::builder()
-        .method(request.method().to_string().as_str())
+        .method(request.inner().method().as_str())
         .uri(request.url()?.as_str());
     if let Some(headers) = builder.headers_mut() {
         *headers = header_map(request.headers());
@@ -208,99 +210,6 @@ fn to_worker_request(request: http::Request<Vec<u8>>) -> worker::Result<worker::
         init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
     }
     worker::Request::new_with_init(&parts.uri.to_string(), &init)
-}
-
-/// A D1 session: reads from the nearest replica that has the client's last write.
-pub struct D1(D1DatabaseSession);
-
-fn d1_error(error: worker::Error) -> Error {
-    Error::Database(error.to_string())
-}
-
-fn js_params(params: &[SqlValue]) -> Vec<JsValue> {
-    params
-        .iter()
-        .map(|value| match value {
-            SqlValue::Null => JsValue::NULL,
-            // Exact below 2^53, which every stored integer is (times, sizes, counts).
-            SqlValue::Integer(v) => JsValue::from_f64(*v as f64),
-            SqlValue::Text(v) => JsValue::from_str(v),
-        })
-        .collect()
-}
-
-/// D1 hands back JavaScript numbers; integral ones become JSON integers so that serde reads
-/// them into integer fields as it does SQLite's.
-fn integral(value: serde_json::Value) -> serde_json::Value {
-    match value {
-        serde_json::Value::Number(n) => match n.as_f64() {
-            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => (f as i64).into(),
-            _ => serde_json::Value::Number(n),
-        },
-        serde_json::Value::Object(map) => {
-            serde_json::Value::Object(map.into_iter().map(|(k, v)| (k, integral(v))).collect())
-        }
-        other => other,
-    }
-}
-
-/// The rows a statement returned, numbers made integral where they are.
-fn rows(result: &worker::D1Result) -> Result<Vec<Row>> {
-    let rows: Vec<serde_json::Value> = result.results().map_err(d1_error)?;
-    rows.into_iter()
-        .map(|row| match integral(row) {
-            serde_json::Value::Object(map) => Ok(map),
-            _ => Err(Error::Database(
-                "D1 returned a row that is not an object".into(),
-            )),
-        })
-        .collect()
-}
-
-fn changes(result: &worker::D1Result) -> Result<u64> {
-    Ok(result
-        .meta()
-        .map_err(d1_error)?
-        .and_then(|meta| meta.changes)
-        .unwrap_or(0) as u64)
-}
-
-impl Database for D1 {
-    async fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<Row>> {
-        let statement = self
-            .0
-            .prepare(sql)
-            .bind(&js_params(params))
-            .map_err(d1_error)?;
-        rows(&statement.all().await.map_err(d1_error)?)
-    }
-
-    async fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64> {
-        let statement = self
-            .0
-            .prepare(sql)
-            .bind(&js_params(params))
-            .map_err(d1_error)?;
-        changes(&statement.run().await.map_err(d1_error)?)
-    }
-
-    async fn batch(&self, statements: Vec<Statement<'_>>) -> Result<Vec<Outcome>> {
-        let prepared = statements
-            .iter()
-            .map(|(sql, params)| self.0.prepare(*sql).bind(&js_params(params)))
-            .collect::<worker::Result<Vec<_>>>()
-            .map_err(d1_error)?;
-        let results = self.0.batch(prepared).await.map_err(d1_error)?;
-        results
-            .iter()
-            .map(|result| {
-                Ok(Outcome {
-                    rows: rows(result)?,
-                    changes: changes(result)?,
-                })
-            })
-            .collect()
-    }
 }
 
 pub struct FetchClient;

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use signer::s3::xml::CompletedPart;
 use std::collections::HashMap;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct CompleteRequest {
     #[serde(default)]
@@ -50,6 +50,9 @@ pub async fn complete<P: Platform>(
     id: &VideoId,
     caller: &Caller,
 ) -> Result<Reply> {
+    // Read first: a malformed body is refused whatever the video's state (a single PUT, a
+    // repeated complete), and moves nothing to processing.
+    let input: CompleteRequest = ctx.json_or_default()?;
     let catalog = app.catalog();
     let Some(video) = catalog.start_processing(id, &caller.id, ctx.now).await? else {
         // Not the caller's upload, or not uploading: only a read tells which.
@@ -69,7 +72,7 @@ pub async fn complete<P: Platform>(
             )),
         };
     };
-    if let Err(error) = complete_upload(app, ctx, &video).await {
+    if let Err(error) = complete_upload(app, ctx, &video, &input).await {
         catalog.reopen_upload(&video.id, ctx.now).await?;
         return Err(error);
     }
@@ -77,12 +80,16 @@ pub async fn complete<P: Platform>(
 }
 
 /// Makes the upload one whole object of the declared size at S3.
-async fn complete_upload<P: Platform>(app: &App<P>, ctx: &Ctx<'_>, video: &VideoRow) -> Result<()> {
+async fn complete_upload<P: Platform>(
+    app: &App<P>,
+    ctx: &Ctx<'_>,
+    video: &VideoRow,
+    input: &CompleteRequest,
+) -> Result<()> {
     let bucket = &app.config.incoming_bucket;
     let storage = app.storage(ctx.now);
     if let Some(upload_id) = video.upload_id.as_deref() {
-        let input: CompleteRequest = ctx.json()?;
-        if let Err(error) = complete_parts(app, ctx, video, upload_id, &input).await {
+        if let Err(error) = complete_parts(app, ctx, video, upload_id, input).await {
             // A completion whose answer was lost, or a concurrent one, has already made the
             // whole object: then this one succeeds too.
             let gone = error.has_code(ErrorCode::UploadNotFound);

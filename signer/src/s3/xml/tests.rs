@@ -1,6 +1,7 @@
 //! Parsing S3's answers leniently and writing request bodies exactly.
 
 use super::*;
+use model::ObjectKey;
 
 #[test]
 fn an_error_document_becomes_an_s3_error() {
