@@ -61,6 +61,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             s3_port,
             data_dir,
             overrides,
+            web_in_place: true,
+            prebuilt_worker: false,
         },
         &runner,
     )?;

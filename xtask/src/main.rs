@@ -1,14 +1,18 @@
-//! `cargo xtask dev|test|bench|deploy`: the one entry point for people and CI.
+//! `cargo xtask dev|test|bench|fuzz|stress|deploy`: the one entry point for people and CI.
 //!
 //! Every subcommand first makes sure the tools it needs are installed (idempotently, with
-//! progress output), then runs. std only, so it builds in seconds on a fresh clone.
+//! progress output), then runs. Its few dependencies (serde_json, toml) build in seconds.
 
 mod bench;
 mod deploy;
 mod dev;
+mod fuzz;
+mod headers;
 mod run;
+mod schema;
 mod setup;
 mod stack;
+mod stress;
 mod test;
 
 use std::process::ExitCode;
@@ -20,6 +24,9 @@ commands:
   test     install what is missing, then every check and test suite (CI runs this)
   dev      the whole platform locally on http://127.0.0.1:8787
   bench    benchmarks, printed as ratios against baselines measured in the same run
+  fuzz     the long parser fuzzing (nightly, cargo-fuzz): [target] [--seconds N per target]
+  stress   fault-injection suites, then restarts, load and contract fuzzing on a local stack:
+           [suites|stack] for one half
   deploy   build and deploy to Cloudflare and AWS (--dry-run: build and validate only)
 ";
 
@@ -36,6 +43,8 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "dev" => dev::run(rest),
         "bench" => bench::run(rest),
+        "fuzz" => fuzz::run(rest),
+        "stress" => stress::run(rest),
         "deploy" => deploy::run(rest),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");

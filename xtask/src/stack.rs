@@ -2,9 +2,11 @@
 //! runner and the Worker in `wrangler dev`. `cargo xtask dev` runs it for people; `cargo
 //! xtask test` runs a throwaway one for the end-to-end suites.
 
+use crate::headers::{self, WebHeaders};
 use crate::run::{cmd, root, status, target_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Duration;
 use testkit::{SeaweedFs, SeaweedOptions, Supervised};
 
@@ -15,6 +17,13 @@ pub struct StackOptions {
     pub data_dir: PathBuf,
     /// Overrides of `.dev.vars` (DEV_ADMIN_EMAIL, …).
     pub overrides: Vec<(String, String)>,
+    /// Serve `web/` itself, with `web/_headers` written for this stack (the dev stack: edits
+    /// show at once), rather than a copy of it taken at start with headers of its own (stacks
+    /// that may run beside another).
+    pub web_in_place: bool,
+    /// Serve the Worker [`build_worker_once`] built rather than have wrangler build it (and
+    /// rebuild it on edits, which the dev stack wants): throwaway stacks start in seconds.
+    pub prebuilt_worker: bool,
 }
 
 pub struct Stack {
@@ -27,6 +36,8 @@ pub struct Stack {
     pub edge: Supervised,
     pub origin: Supervised,
     pub s3: SeaweedFs,
+    /// How the Worker was started, to start it again ([`Stack::restart_edge`]).
+    edge_command: Command,
 }
 
 /// The dev secrets: `.dev.vars`, created from `.dev.vars.example` on first use.
@@ -68,22 +79,41 @@ pub fn build_origin_runner() -> Result<PathBuf, String> {
     Ok(target_dir().join("debug/origin-local"))
 }
 
+/// Builds the Worker (`edge/build/`) once for this process, as wrangler's build command would:
+/// every throwaway stack of a run (and a restarted Worker) then serves that build.
+pub fn build_worker_once() -> Result<(), String> {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            println!("  ..  the Worker (worker-build, once for this run)");
+            status(
+                cmd("worker-build")
+                    .args(["--profile", "wasm-release"])
+                    .current_dir(root().join("edge")),
+            )
+        })
+        .clone()
+}
+
 /// Runs `body` against a throwaway stack on free ports (the dev one may be running) with its
 /// data in a temp dir; afterwards the stack stops and its data goes, whatever `body` returned.
 pub fn with_throwaway_stack<T>(
     overrides: Vec<(String, String)>,
-    body: impl FnOnce(&Stack) -> Result<T, String>,
+    body: impl FnOnce(&mut Stack) -> Result<T, String>,
 ) -> Result<T, String> {
     let runner = build_origin_runner()?;
+    build_worker_once()?;
     let data_dir = testkit::temp_dir("stack");
     let options = StackOptions {
         edge_port: testkit::free_port(),
         s3_port: testkit::free_port(),
         data_dir: data_dir.clone(),
         overrides,
+        web_in_place: false,
+        prebuilt_worker: true,
     };
-    let result = Stack::start(&options, &runner).and_then(|stack| {
-        let result = body(&stack);
+    let result = Stack::start(&options, &runner).and_then(|mut stack| {
+        let result = body(&mut stack);
         match (result, stack.failed_part()) {
             (Err(e), Some(part)) => Err(format!("{e}; {part}")),
             (result, _) => result,
@@ -131,6 +161,15 @@ impl Stack {
                 .arg(&wrangler_state),
         )?;
 
+        // The app's CSP names this stack's S3 origin (uploads and playback go straight there).
+        let web_headers = WebHeaders::local(options.s3_port);
+        let staged_web = if options.web_in_place {
+            headers::write_in_place(&web_headers)?;
+            None
+        } else {
+            Some(headers::stage(&web_headers, &data.join("web"))?)
+        };
+
         println!("  ..  origin runner (FFmpeg)");
         let mut runner = Command::new(origin_runner);
         runner
@@ -146,11 +185,17 @@ impl Stack {
             .env("MEDIA_BUCKET", "media")
             .env("EDGE_URL", &edge_origin)
             .env("WEBHOOK_SECRET", lookup(&vars, "WEBHOOK_SECRET")?)
-            .env("ORIGIN_STATE_DIR", data.join("origin"));
+            .env("ORIGIN_STATE_DIR", data.join("origin"))
+            .env("FILER_ADDRESS", &s3.filer_address)
+            .env("WEED_BIN", &s3.weed);
         let origin = Supervised::spawn("origin runner", &runner, &logs.join("origin.log"), None);
 
-        println!("  ..  the Worker in wrangler dev on {edge_origin} (builds the wasm first)");
+        println!("  ..  the Worker in wrangler dev on {edge_origin}");
         let mut wrangler = cmd("wrangler");
+        if options.prebuilt_worker {
+            // wrangler.toml's build command does nothing with this set.
+            wrangler.env("EDGEVID_WORKER_PREBUILT", "1");
+        }
         wrangler
             .args(["dev", "--ip", "127.0.0.1", "--port"])
             .arg(options.edge_port.to_string())
@@ -174,11 +219,11 @@ impl Stack {
                 "ALLOWED_ORIGINS:{edge_origin},http://localhost:{}",
                 options.edge_port
             ));
+        if let Some(dir) = &staged_web {
+            wrangler.arg("--assets").arg(dir);
+        }
         let edge = Supervised::spawn("wrangler dev", &wrangler, &logs.join("wrangler.log"), None);
-        edge.wait_until(Duration::from_secs(1200), "answering /api/health", || {
-            testkit::http_get(options.edge_port, "/api/health", &[])
-                .is_some_and(|(status, _)| status == 200)
-        })?;
+        wait_for_health(&edge, options.edge_port)?;
         if !origin.is_running() {
             return Err(format!(
                 "the origin runner stopped; its log:\n{}",
@@ -194,7 +239,25 @@ impl Stack {
             admin_password: lookup(&vars, "DEV_ADMIN_PASSWORD")?.to_string(),
             edge,
             origin,
+            edge_command: wrangler,
         })
+    }
+
+    /// Stops the Worker and starts it again on the same port and local D1, as a crash and a
+    /// restart (or a deploy) would; returns once it answers again.
+    pub fn restart_edge(&mut self) -> Result<(), String> {
+        self.edge.restart(&self.edge_command);
+        wait_for_health(&self.edge, self.edge_port)
+    }
+
+    /// The project venv's AWS CLI on this stack's S3 with the dev keys, nothing from ~/.aws:
+    /// how the tools here look at the buckets as any S3 client would (botocore signs).
+    pub fn aws_cli(&self) -> Result<Command, String> {
+        let mut aws = cmd(crate::run::venv_tool("aws"));
+        aws.args(["--endpoint-url", &self.s3.s3_endpoint])
+            .envs(aws_env()?)
+            .env_remove("AWS_PROFILE");
+        Ok(aws)
     }
 
     /// The first part that stopped, with its log, if any did.
@@ -207,4 +270,28 @@ impl Stack {
             .find(|p| !p.is_running())
             .map(|p| format!("{} stopped; its log:\n{}", p.name(), p.tail()))
     }
+}
+
+fn wait_for_health(edge: &Supervised, port: u16) -> Result<(), String> {
+    edge.wait_until(Duration::from_secs(1200), "answering /api/health", || {
+        testkit::http_get(port, "/api/health", &[]).is_some_and(|(status, _)| status == 200)
+    })
+}
+
+/// The environment that points the AWS CLI (or any AWS SDK) at the dev S3 identity.
+pub fn aws_env() -> Result<Vec<(String, String)>, String> {
+    let vars = dev_vars()?;
+    Ok(vec![
+        (
+            "AWS_ACCESS_KEY_ID".into(),
+            lookup(&vars, "S3_ACCESS_KEY_ID")?.into(),
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY".into(),
+            lookup(&vars, "S3_SECRET_ACCESS_KEY")?.into(),
+        ),
+        ("AWS_DEFAULT_REGION".into(), "us-east-1".into()),
+        ("AWS_CONFIG_FILE".into(), "/dev/null".into()),
+        ("AWS_SHARED_CREDENTIALS_FILE".into(), "/dev/null".into()),
+    ])
 }

@@ -3,7 +3,7 @@
 
 use crate::run::{Report, cmd, root, tee};
 use crate::setup::{self, Need};
-use crate::stack::with_throwaway_stack;
+use crate::stack::{Stack, with_throwaway_stack};
 
 pub fn run(args: &[String]) -> Result<(), String> {
     if let Some(arg) = args.first() {
@@ -67,29 +67,67 @@ fn checks_and_suites(report: &mut Report) {
         });
     }
     report.step("cargo test --workspace", |report| {
-        let (result, output) = tee(cmd("cargo").args(["test", "--workspace", "--locked"]));
+        let (result, output) =
+            tee(cmd("cargo").args(["test", "--workspace", "--locked", "--no-fail-fast"]));
         report.count_cargo_tests(&output);
         result
     });
     crate::deploy::checks(report);
     report.step(
         "end to end: the API in workerd, the web app in Chromium",
-        end_to_end,
+        |report| end_to_end(report, &[], "e2e", &[], |_| Ok(())),
+    );
+    // Again where the Worker streams every file: the steps whose outcome depends on the mode.
+    // The contract does not depend on it: its fuzzing shares this stack (one start less).
+    report.step(
+        "end to end in edge mode: adaptive playback, then schemathesis as a member and an admin",
+        |report| {
+            end_to_end(
+                report,
+                &[("PLAYBACK_MODE", "edge")],
+                "e2e/playback.test.mjs",
+                &[("EDGEVID_E2E_PLAYBACK_MODE_ONLY", "1")],
+                |stack| {
+                    crate::schema::contract_fuzz(stack, CONTRACT_EXAMPLES_PER_OPERATION).map(drop)
+                },
+            )
+        },
     );
 }
 
-/// The Node suites in `e2e/` against a throwaway stack: the API over real HTTP, and the web
-/// app in Debian's Chromium.
-fn end_to_end(report: &mut Report) -> Result<(), String> {
-    with_throwaway_stack(Vec::new(), |stack| {
+/// A short pass (about a minute on two cores); `cargo xtask stress` runs a longer one.
+const CONTRACT_EXAMPLES_PER_OPERATION: u32 = 10;
+
+/// Playback URLs in the end-to-end stacks live seconds, not minutes, so the player's refresh
+/// runs for real and the playback suite can wait out an expiry.
+const E2E_PLAYBACK_URL_TTL_SECONDS: &str = "10";
+
+/// Node suites (a file, or every file of a folder) with `suite_env` against a throwaway stack
+/// with these settings: the API over real HTTP, and the web app in Debian's Chromium; then
+/// `then` on the same stack, whatever the suites' outcome.
+fn end_to_end(
+    report: &mut Report,
+    settings: &[(&str, &str)],
+    suites: &str,
+    suite_env: &[(&str, &str)],
+    then: impl FnOnce(&Stack) -> Result<(), String>,
+) -> Result<(), String> {
+    let overrides = [("PLAYBACK_URL_TTL_SECONDS", E2E_PLAYBACK_URL_TTL_SECONDS)]
+        .iter()
+        .chain(settings)
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    with_throwaway_stack(overrides, |stack| {
         let (result, output) = tee(cmd("node")
             .args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
-            .arg(root().join("e2e"))
+            .arg(root().join(suites))
+            .envs(suite_env.iter().copied())
             .env("EDGEVID_BASE_URL", &stack.base_url)
             .env("DEV_ADMIN_EMAIL", &stack.admin_email)
             .env("DEV_ADMIN_PASSWORD", &stack.admin_password)
             .env("EDGEVID_WEBHOOK_SECRET", &stack.webhook_secret));
         report.count_node_tests(&output);
-        result
+        let then = then(stack);
+        result.and(then)
     })
 }

@@ -10,9 +10,11 @@
 //! - [`release`]: the real deploy.
 
 mod artifacts;
+mod cloudformation;
 mod iam;
 mod lint;
 mod release;
+mod rotation;
 mod settings;
 mod template;
 mod wrangler;
