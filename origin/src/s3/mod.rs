@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use model::storage::KeyPrefix;
 use model::{BucketName, ObjectKey};
@@ -177,7 +178,10 @@ impl<C: Clock + Clone> ObjectStore for S3Store<C> {
             range: None,
         };
         let mut response = self.expect_ok(&request, &[], bucket, key.as_str()).await?;
-        let tmp = to.with_extension("part");
+        // A download of its own: two at once to the same place (a duplicate notification
+        // probed beside the first) each write whole, and the last rename wins.
+        static DOWNLOADS: AtomicU64 = AtomicU64::new(0);
+        let tmp = to.with_extension(format!("part{}", DOWNLOADS.fetch_add(1, Ordering::Relaxed)));
         let mut file = tokio::fs::File::create(&tmp).await?;
         let mut written = 0u64;
         while let Some(chunk) = response.chunk().await.map_err(storage)? {

@@ -15,14 +15,13 @@ mod playable;
 mod signer;
 mod upload;
 
-/// What `cargo xtask bench <part>` runs alone.
+/// The parts `cargo xtask bench <part>...` runs.
 const PARTS: [&str; 5] = ["signer", "edge", "upload", "playable", "origin"];
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    let only = args.first().map(String::as_str);
-    if let Some(other) = only.filter(|o| !PARTS.contains(o)) {
+    if let Some(other) = args.iter().find(|a| !PARTS.contains(&a.as_str())) {
         return Err(format!(
-            "usage: cargo xtask bench [{}] (got `{other}`)",
+            "usage: cargo xtask bench [{}]... (got `{other}`)",
             PARTS.join("|")
         ));
     }
@@ -34,7 +33,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Need::Wrk,
         Need::Chromium,
     ])?;
-    let wanted = |part: &str| only.is_none_or(|o| o == part);
+    // No part named: every part.
+    let wanted = |part: &str| args.is_empty() || args.iter().any(|a| a == part);
     let mut lines = Vec::new();
     let signer = wanted("signer").then(signer::signer).transpose()?;
     let edge = wanted("edge").then(edge::edge).transpose()?;
