@@ -272,10 +272,29 @@ impl Stack {
     }
 }
 
+/// Until the Worker answers 200, or answers with our own JSON error (a setting it refuses:
+/// waiting longer changes nothing). The time allows wrangler's own first build (the dev stack).
 fn wait_for_health(edge: &Supervised, port: u16) -> Result<(), String> {
-    edge.wait_until(Duration::from_secs(1200), "answering /api/health", || {
-        testkit::http_get(port, "/api/health", &[]).is_some_and(|(status, _)| status == 200)
-    })
+    let mut refusal = None;
+    edge.wait_until(
+        Duration::from_secs(1200),
+        "answering /api/health",
+        || match testkit::http_get(port, "/api/health", &[]) {
+            Some((200, _)) => true,
+            Some((_, body)) if body.contains("\"success\":false") => {
+                refusal = Some(body);
+                true
+            }
+            _ => false,
+        },
+    )?;
+    match refusal {
+        Some(body) => Err(format!(
+            "the Worker refuses to start: {body}; its log:\n{}",
+            edge.tail()
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The environment that points the AWS CLI (or any AWS SDK) at the dev S3 identity.

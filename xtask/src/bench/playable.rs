@@ -11,20 +11,23 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 
 const ROUNDS: usize = 5;
-/// A minute of 720p: a few MiB, as a phone clip that is already web-ready.
-const CLIP: [&str; 17] = [
+/// Half a minute of 720p, about 10 MiB (one presigned PUT), as a phone clip that is
+/// already web-ready.
+const CLIP: [&str; 19] = [
     "-f",
     "lavfi",
     "-i",
-    "testsrc2=size=1280x720:rate=30:duration=60",
+    "testsrc2=size=1280x720:rate=30:duration=30",
     "-f",
     "lavfi",
     "-i",
-    "sine=frequency=440:sample_rate=48000:duration=60",
+    "sine=frequency=440:sample_rate=48000:duration=30",
     "-c:v",
     "libx264",
     "-preset",
-    "ultrafast",
+    "veryfast",
+    "-crf",
+    "23",
     "-c:a",
     "aac",
     "-movflags",
