@@ -12,7 +12,7 @@ pub use supervised::Supervised;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -150,6 +150,29 @@ pub fn temp_dir(label: &str) -> PathBuf {
     dir
 }
 
+/// Removes the temp dirs of processes that are gone (a test that panicked, or one that keeps
+/// its files for a post-mortem, leaves them): `edgevid-{label}-{pid}-{n}` whose pid no longer
+/// runs. Dirs of live processes (another run beside this one) stay.
+pub fn remove_stale_temp_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|name| name.starts_with("edgevid-"))
+            .and_then(|name| name.rsplit('-').nth(1))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// A minimal HTTP/1.0 GET on loopback: status and body, when the server answered at all.
 pub fn http_get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<(u16, String)> {
     http_request(port, "GET", path, headers, b"")
@@ -212,4 +235,21 @@ pub fn http_request(
         }
     }
     Some((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_temp_dirs_go_and_live_ones_stay() {
+        // Above Linux's largest pid: no such process can run.
+        let stale = std::env::temp_dir().join("edgevid-stale-test-4294967294-0");
+        std::fs::create_dir_all(stale.join("inside")).unwrap();
+        let live = temp_dir("live-test");
+        remove_stale_temp_dirs();
+        assert!(!stale.exists());
+        assert!(live.exists());
+        std::fs::remove_dir_all(live).unwrap();
+    }
 }

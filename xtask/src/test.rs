@@ -11,6 +11,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "`cargo xtask test` takes no arguments (got `{arg}`)"
         ));
     }
+    // Earlier runs' leftovers would otherwise fill the disk over many runs.
+    testkit::remove_stale_temp_dirs();
     let mut report = Report::default();
     let installed = report.step("install missing tools", |_| {
         setup::ensure(&[
