@@ -109,7 +109,7 @@ pub struct Acknowledgement {
 struct Wire {
     event_id: Option<String>,
     video_id: Option<String>,
-    status: Option<String>,
+    status: Option<WireStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     progress: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -126,13 +126,33 @@ struct Wire {
     poster_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     storyboard_key: Option<String>,
-    /// With status `streams`: `processing`, `ready` or `failed`.
+    /// With status `streams`: the ladder's own status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    streams: Option<String>,
+    streams: Option<WireStreamsStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<JobError>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     occurred_at: Option<Timestamp>,
+}
+
+/// `status` on the wire. Typed, so that a body with any other value is refused whatever
+/// its `videoId` names.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum WireStatus {
+    Processing,
+    Ready,
+    Failed,
+    Streams,
+}
+
+/// `streams` on the wire, with status `streams`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum WireStreamsStatus {
+    Processing,
+    Ready,
+    Failed,
 }
 
 /// What a body that passed the signature check turned out to be.
@@ -167,13 +187,15 @@ impl JobEvent {
             .video_id
             .filter(|id| !id.is_empty() && is_printable(id))
             .ok_or_else(|| invalid("videoId must be a video id"))?;
-        let status = wire.status.unwrap_or_default();
-        let Ok(video_id) = VideoId::parse(&video_id) else {
-            return Ok(Parsed::NoSuchVideo);
-        };
+        let status = wire
+            .status
+            .ok_or_else(|| invalid("status must be processing, ready, failed or streams"))?;
         if wire.progress.is_some_and(|p| p > 100) {
             return Err(invalid("progress must be 0 to 100"));
         }
+        let Ok(video_id) = VideoId::parse(&video_id) else {
+            return Ok(Parsed::NoSuchVideo);
+        };
         // Every key an event names is one of this video's outputs.
         let output = |field: &str, key: Option<String>| -> Result<Option<ObjectKey>> {
             key.map(|key| {
@@ -202,11 +224,11 @@ impl JobEvent {
                 .clone()
                 .ok_or_else(|| invalid("a failed event needs error.message"))
         };
-        let update = match status.as_str() {
-            "processing" => JobUpdate::Processing {
+        let update = match status {
+            WireStatus::Processing => JobUpdate::Processing {
                 progress: wire.progress,
             },
-            "ready" => JobUpdate::Ready {
+            WireStatus::Ready => JobUpdate::Ready {
                 output_key: output("outputKey", wire.output_key)?.ok_or_else(|| {
                     invalid("outputKey must name an object under videos/{videoId}/")
                 })?,
@@ -215,22 +237,21 @@ impl JobEvent {
                 height: wire.height,
                 streams,
             },
-            "failed" => JobUpdate::Failed { error: error()? },
-            "streams" => JobUpdate::Streams(match wire.streams.as_deref() {
-                Some("processing") => StreamsUpdate::Processing {
-                    progress: wire.progress,
+            WireStatus::Failed => JobUpdate::Failed { error: error()? },
+            WireStatus::Streams => JobUpdate::Streams(
+                match wire
+                    .streams
+                    .ok_or_else(|| invalid("streams must be processing, ready or failed"))?
+                {
+                    WireStreamsStatus::Processing => StreamsUpdate::Processing {
+                        progress: wire.progress,
+                    },
+                    WireStreamsStatus::Ready => StreamsUpdate::Ready(
+                        streams.ok_or_else(|| invalid("ready streams need an hlsKey"))?,
+                    ),
+                    WireStreamsStatus::Failed => StreamsUpdate::Failed { error: error()? },
                 },
-                Some("ready") => StreamsUpdate::Ready(
-                    streams.ok_or_else(|| invalid("ready streams need an hlsKey"))?,
-                ),
-                Some("failed") => StreamsUpdate::Failed { error: error()? },
-                _ => return Err(invalid("streams must be processing, ready or failed")),
-            }),
-            other => {
-                return Err(Error::InvalidMessage(format!(
-                    "status must be processing, ready, failed or streams, got `{other}`"
-                )));
-            }
+            ),
         };
         Ok(Parsed::Event(JobEvent {
             event_id,
@@ -255,7 +276,7 @@ impl JobEvent {
         let status = match &self.update {
             JobUpdate::Processing { progress } => {
                 wire.progress = *progress;
-                "processing"
+                WireStatus::Processing
             }
             JobUpdate::Ready {
                 output_key,
@@ -269,34 +290,31 @@ impl JobEvent {
                 if let Some(streams) = streams {
                     name_streams(&mut wire, streams);
                 }
-                "ready"
+                WireStatus::Ready
             }
             JobUpdate::Failed { error } => {
                 wire.error = Some(error.clone());
-                "failed"
+                WireStatus::Failed
             }
             JobUpdate::Streams(update) => {
-                wire.streams = Some(
-                    match update {
-                        StreamsUpdate::Processing { progress } => {
-                            wire.progress = *progress;
-                            "processing"
-                        }
-                        StreamsUpdate::Ready(streams) => {
-                            name_streams(&mut wire, streams);
-                            "ready"
-                        }
-                        StreamsUpdate::Failed { error } => {
-                            wire.error = Some(error.clone());
-                            "failed"
-                        }
+                wire.streams = Some(match update {
+                    StreamsUpdate::Processing { progress } => {
+                        wire.progress = *progress;
+                        WireStreamsStatus::Processing
                     }
-                    .into(),
-                );
-                "streams"
+                    StreamsUpdate::Ready(streams) => {
+                        name_streams(&mut wire, streams);
+                        WireStreamsStatus::Ready
+                    }
+                    StreamsUpdate::Failed { error } => {
+                        wire.error = Some(error.clone());
+                        WireStreamsStatus::Failed
+                    }
+                });
+                WireStatus::Streams
             }
         };
-        wire.status = Some(status.into());
+        wire.status = Some(status);
         wire
     }
 
@@ -418,6 +436,20 @@ mod tests {
                 parse(json!({"eventId": "e", "videoId": id, "status": "processing"})).unwrap(),
                 Parsed::NoSuchVideo
             );
+        }
+    }
+
+    #[test]
+    fn a_body_out_of_contract_is_refused_whatever_its_video_id() {
+        for id in [ID, "not-a-uuid"] {
+            for event in [
+                json!({ "eventId": "e", "videoId": id, "status": "__not_in_enum__" }),
+                json!({ "eventId": "e", "videoId": id, "status": "streams", "streams": "done" }),
+                json!({ "eventId": "e", "videoId": id, "status": "processing", "progress": 101 }),
+                json!({ "eventId": "e", "videoId": id }),
+            ] {
+                assert!(parse(event.clone()).is_err(), "{event}");
+            }
         }
     }
 

@@ -102,18 +102,24 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 
 bearer = "${EDGEVID_CONTRACT_TOKEN}"
 "#;
 
-/// Fuzzes every operation of the stack's API as a member and as an admin, with up to
-/// `examples_per_operation` generated cases per operation and phase. Creates the member
+/// How much to fuzz, and from which seed.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Generated cases per operation and phase, per role.
+    pub examples_per_operation: u32,
+    /// A fixed seed makes the same cases each run (a test that fails only when the code
+    /// changed); none draws a new one each run (schemathesis prints it to replay a failure).
+    pub seed: Option<u64>,
+}
+
+/// Fuzzes every operation of the stack's API as a member and as an admin, within `budget`. Creates the member
 /// through the API (so run it on a stack whose admin may create users). Err when anything
 /// failed, with the figures; Ok with them otherwise.
 ///
 /// Access tokens live `JWT_TTL_SECONDS` (600 s by default) and each role signs in once,
 /// before any fuzzing (sign-in is throttled, and the fuzzer's wrong passwords count): a
 /// budget that runs a role past that lifetime needs a stack with a longer `JWT_TTL_SECONDS`.
-pub fn contract_fuzz(
-    stack: &Stack,
-    examples_per_operation: u32,
-) -> Result<ContractFigures, String> {
+pub fn contract_fuzz(stack: &Stack, budget: Budget) -> Result<ContractFigures, String> {
     let port = stack.edge_port;
     let admin = sign_in(port, &stack.admin_email, &stack.admin_password)?;
     let (member_email, member_password) = new_member_credentials();
@@ -135,12 +141,7 @@ pub fn contract_fuzz(
         let mut roles = Vec::new();
         for (role, session) in [("member", &member), ("admin", &admin)] {
             roles.push(run_role(
-                stack,
-                &work_dir,
-                role,
-                session,
-                &protected,
-                examples_per_operation,
+                stack, &work_dir, role, session, &protected, budget,
             )?);
         }
         Ok(ContractFigures { roles })
@@ -229,11 +230,12 @@ fn run_role(
     role: &'static str,
     session: &Session,
     protected: &str,
-    examples_per_operation: u32,
+    budget: Budget,
 ) -> Result<RoleFigures, String> {
     println!("\n--- contract fuzzing as the {role}");
     let report = work_dir.join(format!("{role}.json"));
-    let (result, _) = tee(cmd(venv_tool("schemathesis"))
+    let mut schemathesis = cmd(venv_tool("schemathesis"));
+    schemathesis
         .arg("--config-file")
         .arg(work_dir.join("schemathesis.toml"))
         .args(["--no-color", "run"])
@@ -244,9 +246,13 @@ fn run_role(
         // video's documented 404s after an abort for lost resources.
         .args(["--exclude-checks", "ensure_resource_availability"])
         .arg("--max-examples")
-        .arg(examples_per_operation.to_string())
+        .arg(budget.examples_per_operation.to_string())
         .args(["--report", "json", "--report-json-path"])
-        .arg(&report)
+        .arg(&report);
+    if let Some(seed) = budget.seed {
+        schemathesis.args(["--seed", &seed.to_string()]);
+    }
+    let (result, _) = tee(schemathesis
         .env("PYTHONPATH", work_dir)
         // Its caches (crashes, hypothesis examples) go with the run, not into the clone.
         .current_dir(work_dir)

@@ -45,8 +45,11 @@ const FAULT_SUITES: [(&str, &str, &str); 6] = [
     ),
 ];
 
-/// Schemathesis cases per operation and phase, per role.
-const CONTRACT_EXAMPLES: u32 = 50;
+/// Schemathesis cases per operation and phase, per role, from a new seed each run.
+const CONTRACT_BUDGET: crate::schema::Budget = crate::schema::Budget {
+    examples_per_operation: 50,
+    seed: None,
+};
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let only = args.first().map(String::as_str);
@@ -94,7 +97,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 load(stack, &mut figures)
             });
             report.step("contract fuzzing (schemathesis)", |_| {
-                let contract = crate::schema::contract_fuzz(stack, CONTRACT_EXAMPLES);
+                let contract = crate::schema::contract_fuzz(stack, CONTRACT_BUDGET);
                 let summary = contract.as_ref().map_or_else(Clone::clone, |f| f.summary());
                 figures.push(format!("contract fuzzing: {summary}"));
                 contract.map(drop)
