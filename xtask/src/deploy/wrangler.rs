@@ -134,4 +134,33 @@ required = [
         );
         assert!(Wrangler::parse("[broken").is_err());
     }
+
+    /// The review's findings on wrangler.toml: a plain `wrangler deploy` cannot ship the
+    /// development settings, a request's CPU is bounded, and Workers Logs are on.
+    #[test]
+    fn the_committed_wrangler_toml_cannot_ship_development_and_bounds_cpu() {
+        let wrangler = Wrangler::load().unwrap();
+        // Without a top-level name, wrangler refuses a deploy without --env.
+        assert!(wrangler.at(&["name"]).is_none());
+        assert_eq!(
+            wrangler
+                .at(&["vars", "ENVIRONMENT"])
+                .and_then(Value::as_str),
+            Some("development")
+        );
+        assert!(wrangler.at(&["env", "production", "name"]).is_some());
+        assert_eq!(wrangler.production_var("ENVIRONMENT"), Some("production"));
+        let cpu_ms = wrangler
+            .at(&["limits", "cpu_ms"])
+            .and_then(Value::as_integer)
+            .unwrap();
+        // Over sign-in's argon2id (about 130 ms here), within Workers Paid's 300,000.
+        assert!((500..=300_000).contains(&cpu_ms), "{cpu_ms}");
+        assert_eq!(
+            wrangler
+                .at(&["observability", "enabled"])
+                .and_then(Value::as_bool),
+            Some(true)
+        );
+    }
 }
