@@ -79,6 +79,13 @@ pub struct JobError {
 }
 
 impl JobError {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
     /// `code: message`, or the message alone, cut to [`MAX_REASON_CHARS`]: what a failed
     /// video shows as its `error`.
     pub fn reason(&self) -> String {

@@ -257,10 +257,7 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
         (code, message): (&str, &str),
         deadline: Deadline,
     ) -> Result<Outcome> {
-        let error = JobError {
-            code: code.into(),
-            message: message.into(),
-        };
+        let error = JobError::new(code, message);
         let update = JobUpdate::Streams(StreamsUpdate::Failed { error });
         self.report(event_id, upload, update, deadline).await?;
         Ok(Outcome::StreamsFailed {

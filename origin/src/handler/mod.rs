@@ -156,10 +156,7 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
         (code, message): (&str, &str),
         deadline: Deadline,
     ) -> Result<Outcome> {
-        let error = JobError {
-            code: code.into(),
-            message: message.into(),
-        };
+        let error = JobError::new(code, message);
         self.report(event_id, upload, JobUpdate::Failed { error }, deadline)
             .await?;
         Ok(Outcome::Failed {

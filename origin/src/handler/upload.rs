@@ -240,10 +240,7 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
             Err(message) => (
                 format!("{first}:streams:failed"),
                 StreamsUpdate::Failed {
-                    error: JobError {
-                        code: "no_streams".into(),
-                        message,
-                    },
+                    error: JobError::new("no_streams", message),
                 },
             ),
         };
