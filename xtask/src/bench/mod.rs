@@ -167,18 +167,14 @@ fn criterion_ns(output: &str, name: &str) -> Result<f64, String> {
 }
 
 /// The number after `"key":` in a one-line JSON document.
-fn json_number(json: &str, key: &str) -> Result<f64, String> {
-    let start = json
-        .find(&format!("\"{key}\":"))
-        .ok_or_else(|| format!("no {key} in {json}"))?
-        + key.len()
-        + 3;
-    json[start..]
-        .trim_start()
-        .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e'))
-        .next()
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| format!("{key} is not a number in {json}"))
+/// The number at `pointer` (RFC 6901, as `/results/copy/ladder_cost`) in a JSON text.
+fn json_number(json: &str, pointer: &str) -> Result<f64, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| format!("not JSON ({e}): {json}"))?;
+    value
+        .pointer(pointer)
+        .and_then(serde_json::Value::as_f64)
+        .ok_or_else(|| format!("no number at {pointer} in {json}"))
 }
 
 /// Signs in over the API; the access token.
@@ -233,8 +229,9 @@ mod tests {
         assert_eq!(criterion_ns(text, "presign_upload_part"), Ok(6512.0));
         assert!(criterion_ns(text, "other").is_err());
         let json = r#"{"a_ns": 310000, "b": {"ratio": 0.92}}"#;
-        assert_eq!(json_number(json, "a_ns"), Ok(310000.0));
-        assert_eq!(json_number(json, "ratio"), Ok(0.92));
+        assert_eq!(json_number(json, "/a_ns"), Ok(310000.0));
+        assert_eq!(json_number(json, "/b/ratio"), Ok(0.92));
+        assert!(json_number(json, "/b").is_err());
     }
 
     #[test]

@@ -33,8 +33,8 @@ pub(super) fn signer() -> Result<SignerFigures, String> {
     let baselines =
         output(cmd(root().join(".venv/bin/python3")).arg(root().join("signer/benches/oracles.py")))
             .ok_or("signer/benches/oracles.py failed")?;
-    let botocore = json_number(&baselines, "botocore_presign_upload_part_ns")?;
-    let pyjwt = json_number(&baselines, "pyjwt_decode_eddsa_ns")?;
+    let botocore = json_number(&baselines, "/botocore_presign_upload_part_ns")?;
+    let pyjwt = json_number(&baselines, "/pyjwt_decode_eddsa_ns")?;
     let lines = vec![
         format!(
             "presign UploadPart: ours {:.1} µs, botocore {:.1} µs → {:.0}× faster",
