@@ -127,12 +127,31 @@ pub fn now() -> std::time::SystemTime {
     std::time::SystemTime::now()
 }
 
-/// A TCP port that was free on 127.0.0.1 a moment ago.
+/// Where servers in tests listen: below Linux's ephemeral range (32768–60999 by default),
+/// so that no outgoing connection is ever given one of these ports by the kernel, not even
+/// while a server restarts on its port; and above the usual development ports (8787, 8333).
+const LISTEN_PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A TCP port that was free on 127.0.0.1 a moment ago, outside the kernel's ephemeral
+/// range. Each process walks the range from its own starting point (by pid), so that runs
+/// side by side do not pick the same ports.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind an ephemeral port on 127.0.0.1")
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let span = u32::from(LISTEN_PORTS.end - LISTEN_PORTS.start);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        std::process::id().wrapping_mul(7919) % span,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+    for _ in 0..span {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed) % span;
+        let port = LISTEN_PORTS.start + u16::try_from(offset).expect("span fits in u16");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {LISTEN_PORTS:?} on 127.0.0.1")
 }
 
 /// Whether something already listens on 127.0.0.1:`port`.
@@ -240,6 +259,24 @@ pub fn http_request(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_ports_are_distinct_and_never_ephemeral() {
+        let ports: Vec<u16> = (0..50).map(|_| free_port()).collect();
+        let distinct: std::collections::BTreeSet<_> = ports.iter().collect();
+        assert_eq!(distinct.len(), ports.len());
+        let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .ok()
+            .and_then(|range| {
+                let mut bounds = range.split_whitespace().map(str::parse::<u16>);
+                Some((bounds.next()?.ok()?, bounds.next()?.ok()?))
+            })
+            .unwrap_or((32_768, 60_999));
+        for port in ports {
+            assert!(LISTEN_PORTS.contains(&port), "{port}");
+            assert!(!(ephemeral.0..=ephemeral.1).contains(&port), "{port}");
+        }
+    }
 
     #[test]
     fn stale_temp_dirs_go_and_live_ones_stay() {
