@@ -105,6 +105,28 @@ describe('API in workerd', { timeout: 10 * 60_000 }, () => {
   });
 
 
+  test("bearer tokens: workerd's WebCrypto checks the signature, and a forged one opens nothing", async () => {
+    const token = await signIn();
+    assert.equal((await api('GET', '/api/videos', { token })).status, 200);
+    const [header, payload, signature] = token.split('.');
+    const flip = (text, at) => text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+    const claims = JSON.parse(Buffer.from(payload, 'base64url'));
+    const forged = [
+      // One character of the signature changed.
+      `${header}.${payload}.${flip(signature, 5)}`,
+      // Claims changed under the original signature.
+      `${header}.${Buffer.from(JSON.stringify({ ...claims, email: 'someone@else' })).toString('base64url')}.${signature}`,
+      // A signature of the wrong length, and none at all.
+      `${header}.${payload}.${signature.slice(0, 40)}`,
+      `${header}.${payload}.`,
+    ];
+    for (const bad of forged) {
+      const answer = await api('GET', '/api/videos', { token: bad });
+      assert.equal(answer.status, 401, bad);
+      assert.equal(answer.json.code, 'invalid_token', bad);
+    }
+  });
+
   test('health, OpenAPI, JSON errors and security headers', async () => {
     const health = await api('GET', '/api/health');
     assert.equal(health.status, 200);

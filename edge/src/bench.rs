@@ -1,8 +1,9 @@
-//! `GET /api/internal/bench?op=presign|verify|rewrite|none&n=N`: runs one operation N times
+//! `GET /api/internal/bench?op=presign|verify|verify-platform|rewrite|none&n=N`: runs one operation N times
 //! inside the Worker, so that `cargo xtask bench` can time it in workerd from outside (Workers'
 //! clocks do not advance during computation). Development only, and only with DEV_BENCH_ROUTES=1.
 
 use crate::app::App;
+use crate::auth;
 use crate::error::{Error, Result};
 use crate::playback;
 use crate::ports::Platform;
@@ -23,7 +24,7 @@ struct Ran {
     n: u32,
 }
 
-pub fn run<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> {
+pub async fn run<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> {
     if !app.config.bench_routes {
         return Err(Error::not_found("route"));
     }
@@ -52,21 +53,18 @@ pub fn run<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> {
                 );
             }
         }
+        // Our Ed25519 compiled to wasm, and the path requests take (the platform's own).
         "verify" => {
-            let user = UserId::new(Timestamp::UNIX_EPOCH, [1; 10]);
-            let email =
-                Email::parse("bench@example.com").map_err(|e| Error::Config(e.to_string()))?;
-            let (token, _) = app.config.jwt.issue(
-                &user,
-                &email,
-                Role::Member,
-                "bench",
-                ctx.now,
-                Duration::from_secs(3600),
-            )?;
+            let token = bench_token(app, ctx)?;
             let verifier = app.config.jwt.verifier();
             for _ in 0..n {
                 black_box(verifier.verify(black_box(&token), ctx.now, Duration::from_secs(30))?);
+            }
+        }
+        "verify-platform" => {
+            let token = bench_token(app, ctx)?;
+            for _ in 0..n {
+                black_box(auth::verify_token(app, black_box(&token), ctx.now).await?);
             }
         }
         "rewrite" => {
@@ -95,9 +93,24 @@ pub fn run<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<Reply> {
         "none" => {}
         _ => {
             return Err(Error::invalid(
-                "op must be presign, verify, rewrite or none",
+                "op must be presign, verify, verify-platform, rewrite or none",
             ));
         }
     }
     Ok(respond::success(StatusCode::OK, &Ran { op, n }))
+}
+
+/// A member's access token, as sign-in issues them.
+fn bench_token<P: Platform>(app: &App<P>, ctx: &Ctx<'_>) -> Result<String> {
+    let user = UserId::new(Timestamp::UNIX_EPOCH, [1; 10]);
+    let email = Email::parse("bench@example.com").map_err(|e| Error::Config(e.to_string()))?;
+    let (token, _) = app.config.jwt.issue(
+        &user,
+        &email,
+        Role::Member,
+        "bench",
+        ctx.now,
+        Duration::from_secs(3600),
+    )?;
+    Ok(token)
 }

@@ -126,10 +126,10 @@ impl<P: Platform> App<P> {
             request,
             now: self.platform.now(),
         };
-        let caller = || auth::caller(self, &ctx);
+        let caller = async || auth::caller(self, &ctx).await;
         // Who may touch which video is decided here, once: handlers get the row.
-        let visible = async |id| visible_video(self, &id, &caller()?).await;
-        let owned = async |id| owned_video(self, &id, &caller()?).await;
+        let visible = async |id| visible_video(self, &id, &caller().await?).await;
+        let owned = async |id| owned_video(self, &id, &caller().await?).await;
         match endpoint {
             Endpoint::Health => Ok(respond::success(
                 StatusCode::OK,
@@ -153,24 +153,30 @@ impl<P: Platform> App<P> {
             Endpoint::SignIn => auth::sign_in(self, &ctx).await,
             Endpoint::Refresh => auth::refresh(self, &ctx).await,
             Endpoint::Logout => auth::logout(self, &ctx).await,
-            Endpoint::ChangePassword => auth::change_own_password(self, &ctx, &caller()?).await,
+            Endpoint::ChangePassword => {
+                auth::change_own_password(self, &ctx, &caller().await?).await
+            }
             Endpoint::JobEvent => internal::job_event(self, &ctx).await,
             Endpoint::Claim => internal::claim(self, &ctx).await,
-            Endpoint::Bench => bench::run(self, &ctx),
+            Endpoint::Bench => bench::run(self, &ctx).await,
             Endpoint::Media { token, key } => playback::media(self, &ctx, &token, &key).await,
-            Endpoint::CreateUser => auth::create_user(self, &ctx, &caller()?).await,
-            Endpoint::ListUsers => auth::list_users(self, &ctx, &caller()?).await,
-            Endpoint::ChangeUser(id) => auth::change_user(self, &ctx, &caller()?, &id).await,
-            Endpoint::DeleteUser(id) => auth::delete_user(self, &ctx, &caller()?, &id).await,
-            Endpoint::ResetPassword(id) => auth::reset_password(self, &ctx, &caller()?, &id).await,
-            Endpoint::ListVideos => library::list(self, &ctx, &caller()?).await,
+            Endpoint::CreateUser => auth::create_user(self, &ctx, &caller().await?).await,
+            Endpoint::ListUsers => auth::list_users(self, &ctx, &caller().await?).await,
+            Endpoint::ChangeUser(id) => auth::change_user(self, &ctx, &caller().await?, &id).await,
+            Endpoint::DeleteUser(id) => auth::delete_user(self, &ctx, &caller().await?, &id).await,
+            Endpoint::ResetPassword(id) => {
+                auth::reset_password(self, &ctx, &caller().await?, &id).await
+            }
+            Endpoint::ListVideos => library::list(self, &ctx, &caller().await?).await,
             Endpoint::GetVideo(id) => Ok(library::get(self, &ctx, &visible(id).await?)),
-            Endpoint::DeleteVideo(id) => library::delete(self, &ctx, &id, &caller()?).await,
-            Endpoint::CreateVideo => uploads::create(self, &ctx, &caller()?).await,
+            Endpoint::DeleteVideo(id) => library::delete(self, &ctx, &id, &caller().await?).await,
+            Endpoint::CreateVideo => uploads::create(self, &ctx, &caller().await?).await,
             Endpoint::SignParts(id) => uploads::sign_parts(self, &ctx, &owned(id).await?),
             Endpoint::ListParts(id) => uploads::list_parts(self, &ctx, &owned(id).await?).await,
-            Endpoint::CompleteUpload(id) => uploads::complete(self, &ctx, &id, &caller()?).await,
-            Endpoint::AbortUpload(id) => uploads::abort(self, &ctx, &id, &caller()?).await,
+            Endpoint::CompleteUpload(id) => {
+                uploads::complete(self, &ctx, &id, &caller().await?).await
+            }
+            Endpoint::AbortUpload(id) => uploads::abort(self, &ctx, &id, &caller().await?).await,
             Endpoint::Playback(id) => playback::playback(self, &ctx, &visible(id).await?),
         }
     }

@@ -99,6 +99,9 @@ pub enum Error {
     /// A variable or secret is missing or malformed: an operator's mistake.
     #[error("configuration: {0}")]
     Config(String),
+    /// A facility of the runtime itself failed (WebCrypto).
+    #[error("runtime: {0}")]
+    Runtime(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -149,7 +152,9 @@ impl Error {
             Error::MethodNotAllowed { .. } => ErrorCode::MethodNotAllowed,
             Error::Storage(_) => ErrorCode::StorageUnavailable,
             Error::StorageBusy(_) => ErrorCode::StorageBusy,
-            Error::Database(_) | Error::Signer(_) | Error::Config(_) => ErrorCode::InternalError,
+            Error::Database(_) | Error::Signer(_) | Error::Config(_) | Error::Runtime(_) => {
+                ErrorCode::InternalError
+            }
         }
     }
 
@@ -164,7 +169,7 @@ impl Error {
             Error::MethodNotAllowed { .. } => "method not allowed on this resource".into(),
             Error::Storage(_) => "object storage is unavailable; try again".into(),
             Error::StorageBusy(_) => "object storage is busy; try again in a moment".into(),
-            Error::Database(_) | Error::Signer(_) | Error::Config(_) => {
+            Error::Database(_) | Error::Signer(_) | Error::Config(_) | Error::Runtime(_) => {
                 "internal error; try again later".into()
             }
         }

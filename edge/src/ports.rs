@@ -174,4 +174,13 @@ pub trait Platform {
     async fn within_limit(&self, limiter: Limiter, key: &str) -> Result<bool>;
     /// Runs `statements` after the answer is sent; a failure is logged, not answered.
     fn after_response(&self, statements: Deferred);
+    /// Whether `signature` is `public_key`'s Ed25519 signature of `message`, checked by the
+    /// platform's own crypto (workerd's WebCrypto runs native code); `None` where the
+    /// platform has none and `signer` checks it.
+    async fn verify_ed25519(
+        &self,
+        public_key: &[u8; 32],
+        message: &[u8],
+        signature: &[u8; 64],
+    ) -> Result<Option<bool>>;
 }

@@ -325,10 +325,13 @@ impl Platform for NativePlatform {
             .unwrap_or_else(|e| e.into_inner())
             .push(statements);
     }
+
+    async fn verify_ed25519(&self, _: &[u8; 32], _: &[u8], _: &[u8; 64]) -> Result<Option<bool>> {
+        Ok(None)
+    }
 }
 
 impl App<NativePlatform> {
-    /// Handles a request end to end and reads any relayed body: what a client receives.
     /// Handles a request end to end and reads any relayed body: what a client receives. The
     /// writes deferred past the answer run before this returns (not counted as round trips:
     /// the client does not wait for them).

@@ -311,4 +311,15 @@ impl Platform for WorkerPlatform {
     fn log(&self, line: &str) {
         worker::console_error!("edge: {line}");
     }
+
+    async fn verify_ed25519(
+        &self,
+        public_key: &[u8; 32],
+        message: &[u8],
+        signature: &[u8; 64],
+    ) -> Result<Option<bool>> {
+        super::webcrypto::verify_ed25519(public_key, message, signature)
+            .await
+            .map(Some)
+    }
 }

@@ -12,7 +12,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};
 use jwt_compact::alg::{Ed25519, SigningKey as _, VerifyingKey as _};
-use jwt_compact::{AlgorithmExt as _, Header, TimeOptions, UntrustedToken, ValidationError};
+use jwt_compact::{
+    Algorithm as _, AlgorithmExt as _, Header, TimeOptions, UntrustedToken, ValidationError,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -27,6 +29,7 @@ pub const MAX_JTI_LEN: usize = 128;
 
 type Ed25519SigningKey = <Ed25519 as jwt_compact::Algorithm>::SigningKey;
 type Ed25519VerifyingKey = <Ed25519 as jwt_compact::Algorithm>::VerifyingKey;
+type Ed25519Signature = <Ed25519 as jwt_compact::Algorithm>::Signature;
 
 /// A verified token's claims.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,9 +195,23 @@ impl JwtVerifier {
     }
 
     /// The claims of a token that is well-formed, EdDSA-signed by our key, has every claim
-    /// (`iss` and `aud` this verifier's), and is valid at `now` give or take `leeway` (≤ 300 s): not expired, and neither `iat`
-    /// nor `nbf` in the future.
+    /// (`iss` and `aud` this verifier's), and is valid at `now` give or take `leeway`
+    /// (≤ 300 s): not expired, and neither `iat` nor `nbf` in the future.
     pub fn verify(&self, token: &str, now: Timestamp, leeway: Duration) -> Result<Claims> {
+        let opened = self.open(token, now, leeway)?;
+        let valid = self.check_signature(&opened);
+        opened.claims(valid)
+    }
+
+    /// Takes a token apart and checks its form, leaving the signature to be checked, here
+    /// ([`JwtVerifier::check_signature`]) or by a platform's own Ed25519 (workerd's
+    /// WebCrypto), before [`Opened::claims`] checks the rest as [`JwtVerifier::verify`] does.
+    pub fn open<'t>(
+        &'t self,
+        token: &'t str,
+        now: Timestamp,
+        leeway: Duration,
+    ) -> Result<Opened<'t>> {
         if leeway > MAX_LEEWAY {
             return Err(Error::InvalidArgument(format!(
                 "leeway above {} s",
@@ -204,11 +221,77 @@ impl JwtVerifier {
         let now = timestamp(now.unix_secs())?;
         let leeway = TimeDelta::seconds(i64::try_from(leeway.as_secs()).unwrap_or(i64::MAX));
         let untrusted = UntrustedToken::new(token).map_err(|e| Error::JwtInvalid(e.to_string()))?;
-        let token = Ed25519
-            .validator::<SessionClaims>(&self.verifying_key)
-            .validate(&untrusted)
+        // What jwt-compact's validator checks before the signature, in its order.
+        if untrusted.algorithm() != "EdDSA" {
+            return Err(Error::JwtInvalid(format!(
+                "algorithm {} is not EdDSA",
+                untrusted.algorithm()
+            )));
+        }
+        let signature = <[u8; 64]>::try_from(untrusted.signature_bytes())
+            .map_err(|_| Error::JwtInvalid("an EdDSA signature is 64 bytes".into()))?;
+        let claims = untrusted
+            .deserialize_claims_unchecked::<SessionClaims>()
             .map_err(validation_error)?;
-        let claims = token.claims();
+        let (message, _) = token
+            .rsplit_once('.')
+            .expect("a token jwt-compact parsed has a signature part");
+        Ok(Opened {
+            message: message.as_bytes(),
+            signature,
+            public_key: self.public_key(),
+            claims,
+            scope: &self.scope,
+            now,
+            leeway,
+        })
+    }
+
+    /// Whether the token's signature is this verifier's key's, checked here.
+    pub fn check_signature(&self, opened: &Opened<'_>) -> bool {
+        // jwt-compact's own check, as its validator makes it.
+        Ed25519.verify_signature(
+            &Ed25519Signature::from_bytes(&opened.signature),
+            &self.verifying_key,
+            opened.message,
+        )
+    }
+}
+
+/// A token whose form was checked and whose signature is still to be: see
+/// [`JwtVerifier::open`].
+pub struct Opened<'t> {
+    message: &'t [u8],
+    signature: [u8; 64],
+    public_key: [u8; 32],
+    claims: jwt_compact::Claims<SessionClaims>,
+    scope: &'t TokenScope,
+    now: DateTime<Utc>,
+    leeway: TimeDelta,
+}
+
+impl Opened<'_> {
+    /// The bytes the signature covers: the token up to its last `.`.
+    pub fn message(&self) -> &[u8] {
+        self.message
+    }
+
+    pub fn signature(&self) -> &[u8; 64] {
+        &self.signature
+    }
+
+    /// The key the signature must be made with: the verifier's.
+    pub fn public_key(&self) -> &[u8; 32] {
+        &self.public_key
+    }
+
+    /// The claims, when `signature_valid` (the signature was checked and is the key's) and
+    /// every claim holds.
+    pub fn claims(self, signature_valid: bool) -> Result<Claims> {
+        if !signature_valid {
+            return Err(Error::JwtInvalid("signature does not match".into()));
+        }
+        let (now, leeway, claims) = (self.now, self.leeway, self.claims);
         let options = TimeOptions::new(leeway, move || now);
         claims
             .validate_expiration(&options)
@@ -229,21 +312,21 @@ impl JwtVerifier {
         {
             return Err(Error::JwtNotYetValid);
         }
-        let custom = &claims.custom;
+        let expiration = claims.expiration.expect("validate_expiration checked exp");
+        let custom = claims.custom;
         if custom.jti.is_empty() {
             return Err(Error::JwtInvalid("empty jti".into()));
         }
         if custom.iss != self.scope.issuer || custom.aud != self.scope.audience {
             return Err(Error::JwtInvalid("issued by or for someone else".into()));
         }
-        let expiration = claims.expiration.expect("validate_expiration checked exp");
         Ok(Claims {
-            sub: custom.sub.clone(),
-            email: custom.email.clone(),
+            sub: custom.sub,
+            email: custom.email,
             role: custom.role,
             issued_at: Timestamp::from_unix_secs(issued_at.timestamp()),
             expires_at: Timestamp::from_unix_secs(expiration.timestamp()),
-            jti: custom.jti.clone(),
+            jti: custom.jti,
         })
     }
 }

@@ -288,3 +288,45 @@ fn keys_from_base64() {
         Err(Error::InvalidKey(_))
     ));
 }
+
+/// What a platform with its own Ed25519 sees: the signed bytes, the signature and the key,
+/// and a verdict that decides, before any claim is trusted.
+#[test]
+fn an_opened_token_is_checked_by_whoever_holds_the_signature() {
+    let token = token(at(0), 60);
+    let verifier = issuer().verifier().clone();
+    let opened = verifier.open(&token, at(0), secs(0)).unwrap();
+    let (head, _) = token.rsplit_once('.').unwrap();
+    assert_eq!(opened.message(), head.as_bytes());
+    assert_eq!(opened.public_key(), &verifier.public_key());
+    assert!(verifier.check_signature(&opened));
+    assert_eq!(
+        opened.claims(true).unwrap(),
+        verifier.verify(&token, at(0), secs(0)).unwrap()
+    );
+    // A platform that says no: nothing is trusted, whatever the claims.
+    let opened = verifier.open(&token, at(0), secs(0)).unwrap();
+    assert!(matches!(opened.claims(false), Err(Error::JwtInvalid(_))));
+    // The signature is judged before the time: a forged expired token is invalid, not expired.
+    let opened = verifier.open(&token, at(120), secs(0)).unwrap();
+    assert!(matches!(opened.claims(false), Err(Error::JwtInvalid(_))));
+    let opened = verifier.open(&token, at(120), secs(0)).unwrap();
+    assert!(matches!(opened.claims(true), Err(Error::JwtExpired)));
+    // A stranger's verifier opens the token but its key does not match the signature.
+    let stranger = JwtIssuer::from_seed(&[8; 32], scope()).verifier().clone();
+    let opened = stranger.open(&token, at(0), secs(0)).unwrap();
+    assert!(!stranger.check_signature(&opened));
+    // Not EdDSA, or a signature of the wrong length, never gets that far.
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (_, rest) = token.split_once('.').unwrap();
+    let hs256 = format!("{}.{rest}", b64.encode(r#"{"alg":"HS256","typ":"JWT"}"#));
+    assert!(matches!(
+        verifier.open(&hs256, at(0), secs(0)),
+        Err(Error::JwtInvalid(_))
+    ));
+    let short = format!("{head}.{}", b64.encode([0u8; 63]));
+    assert!(matches!(
+        verifier.open(&short, at(0), secs(0)),
+        Err(Error::JwtInvalid(_))
+    ));
+}
