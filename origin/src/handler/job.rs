@@ -4,10 +4,10 @@
 //! are reported; ERROR and CANCELED fail the video, or only its streaming set when the MP4
 //! plays already. Event ids are the job's and the kind's, so a redelivered event is a no-op.
 
-use model::job::{JobError, JobUpdate, Streams, StreamsUpdate};
+use model::job::{JobUpdate, Streams, StreamsUpdate};
 use model::{ObjectKey, VideoId};
 
-use super::{Origin, Outcome, TOO_LONG, Upload};
+use super::{Ends, Origin, Outcome, TOO_LONG, Upload};
 use crate::clock::Clock;
 use crate::edge::{Deadline, Edge};
 use crate::error::{Error, Result};
@@ -68,13 +68,13 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
             "ERROR" | "CANCELED" => {
                 let (code, message) = failure(detail);
                 let failure = (code.as_str(), message.as_str());
-                if streams_only {
-                    self.streams_failed(&format!("{job}:streams:failed"), upload, failure, deadline)
-                        .await
+                let ends = if streams_only {
+                    Ends::Ladder
                 } else {
-                    self.report_failure(&format!("{job}:failed"), upload, failure, deadline)
-                        .await
-                }
+                    Ends::Conversion
+                };
+                self.report_failure(job, upload, ends, failure, deadline)
+                    .await
             }
             other => Ok(Outcome::Ignored {
                 reason: format!("job {job} status {other}"),
@@ -104,7 +104,7 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
             }
             Err(missing) => {
                 let failure = ("output_missing", missing.as_str());
-                self.streams_failed(&format!("{job}:streams:failed"), upload, failure, deadline)
+                self.report_failure(job, upload, Ends::Ladder, failure, deadline)
                     .await
             }
         }
@@ -128,7 +128,7 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
             Err(missing) => {
                 let failure = ("output_missing", missing.as_str());
                 return self
-                    .report_failure(&format!("{job}:failed"), upload, failure, deadline)
+                    .report_failure(job, upload, Ends::Conversion, failure, deadline)
                     .await;
             }
         };
@@ -140,7 +140,7 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
         {
             let failure = (TOO_LONG, reason.as_str());
             return self
-                .report_failure(&format!("{job}:failed"), upload, failure, deadline)
+                .report_failure(job, upload, Ends::Conversion, failure, deadline)
                 .await;
         }
         // The streaming set: made by this job, or by the next one, which starts before
@@ -167,7 +167,7 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
             StreamsAfter::Made(Ok(_)) => {}
             StreamsAfter::Made(Err(missing)) => {
                 let failure = ("output_missing", missing.as_str());
-                self.streams_failed(&format!("{job}:streams:failed"), upload, failure, deadline)
+                self.report_failure(job, upload, Ends::Ladder, failure, deadline)
                     .await?;
             }
             StreamsAfter::Next(next) => {
@@ -247,23 +247,6 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
         let first = metadata.token.as_deref().unwrap_or(job);
         let spec = self.streams_job(first, video, source, info, streams);
         self.transcoder.submit(&spec).await.map(Ok)
-    }
-
-    /// The streaming set was given up on: the video plays on as MP4.
-    async fn streams_failed(
-        &self,
-        event_id: &str,
-        upload: Upload<'_>,
-        (code, message): (&str, &str),
-        deadline: Deadline,
-    ) -> Result<Outcome> {
-        let error = JobError::new(code, message);
-        let update = JobUpdate::Streams(StreamsUpdate::Failed { error });
-        self.report(event_id, upload, update, deadline).await?;
-        Ok(Outcome::StreamsFailed {
-            video_id: upload.video.clone(),
-            code: code.into(),
-        })
     }
 }
 

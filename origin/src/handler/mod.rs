@@ -12,7 +12,7 @@ mod job;
 mod outputs;
 mod upload;
 
-use model::job::{Acknowledgement, JobError, JobEvent, JobUpdate};
+use model::job::{Acknowledgement, JobError, JobEvent, JobUpdate, StreamsUpdate};
 use model::{BucketName, ObjectKey, VideoId};
 use serde::Serialize;
 
@@ -147,23 +147,43 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
         Ok(acknowledged)
     }
 
-    /// A conversion that cannot succeed: the video fails with the reason (the edge keeps
-    /// wanting the source: it may be converted again).
+    /// Reports a failure as the event `{stem}:failed`, or `{stem}:streams:failed` when it
+    /// ends only the ladder.
     async fn report_failure(
         &self,
-        event_id: &str,
+        stem: &str,
         upload: Upload<'_>,
+        ends: Ends,
         (code, message): (&str, &str),
         deadline: Deadline,
     ) -> Result<Outcome> {
         let error = JobError::new(code, message);
-        self.report(event_id, upload, JobUpdate::Failed { error }, deadline)
-            .await?;
-        Ok(Outcome::Failed {
-            video_id: upload.video.clone(),
-            code: code.into(),
-        })
+        let (video_id, code) = (upload.video.clone(), code.to_string());
+        let (event_id, update, outcome) = match ends {
+            Ends::Conversion => (
+                format!("{stem}:failed"),
+                JobUpdate::Failed { error },
+                Outcome::Failed { video_id, code },
+            ),
+            Ends::Ladder => (
+                format!("{stem}:streams:failed"),
+                JobUpdate::Streams(StreamsUpdate::Failed { error }),
+                Outcome::StreamsFailed { video_id, code },
+            ),
+        };
+        self.report(&event_id, upload, update, deadline).await?;
+        Ok(outcome)
     }
+}
+
+/// What a failure ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ends {
+    /// The conversion: the video fails with the reason (the edge keeps wanting the source:
+    /// it may be converted again).
+    Conversion,
+    /// Only the streaming set: the video plays on as MP4.
+    Ladder,
 }
 
 /// The video an event is about, and the upload it was converted from.

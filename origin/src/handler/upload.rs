@@ -9,7 +9,7 @@ use model::job::{JobError, JobUpdate, StreamsUpdate};
 use model::layout::{Located, content_type, locate};
 use model::{ObjectKey, VideoId};
 
-use super::{Origin, Outcome, TOO_LONG, Upload};
+use super::{Ends, Origin, Outcome, TOO_LONG, Upload};
 use crate::clock::Clock;
 use crate::edge::{Deadline, Edge};
 use crate::error::{Error, Result};
@@ -100,10 +100,9 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
         let (info, conversion) = match decided {
             Ok(decided) => decided,
             Err((code, reason)) => {
-                let event_id = format!("{}:failed", claim.token);
                 let failure = (code, reason.as_str());
                 return self
-                    .report_failure(&event_id, upload, failure, deadline)
+                    .report_failure(&claim.token, upload, Ends::Conversion, failure, deadline)
                     .await;
             }
         };
