@@ -123,7 +123,7 @@ describe('API in workerd', { timeout: 10 * 60_000 }, () => {
     for (const bad of forged) {
       const answer = await api('GET', '/api/videos', { token: bad });
       assert.equal(answer.status, 401, bad);
-      assert.equal(answer.json.code, 'invalid_token', bad);
+      assert.equal(answer.json.error.code, 'invalid_token', bad);
     }
   });
 
