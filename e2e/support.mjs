@@ -103,14 +103,16 @@ export function makeLargeMkv(path) {
 }
 
 /**
- * 48 s of H.264/AAC at 854×480 in a fast-start MP4 (about 3 MB): it plays as soon as it is
- * remuxed, its ladder has three renditions (480p, 360p, 240p), and it is longer than the
- * player's 30 s forward buffer, so there is always something left to fetch.
+ * 90 s of H.264/AAC at 854×480 in a fast-start MP4 (about 5 MB): it plays as soon as it is
+ * remuxed, and its ladder has three renditions (480p, 360p, 240p). It is three times the
+ * player's 30 s forward buffer: however far playback got before a test throttles the network,
+ * a seek past the buffer leaves several segments to fetch (at 48 s, a slow start could leave
+ * the whole clip buffered and nothing for the player to adapt on).
  */
 export function makeAdaptiveMp4(path) {
   ffmpeg([
-    '-f', 'lavfi', '-i', 'testsrc2=size=854x480:rate=25:duration=48',
-    '-f', 'lavfi', '-i', 'sine=frequency=330:duration=48',
+    '-f', 'lavfi', '-i', 'testsrc2=size=854x480:rate=25:duration=90',
+    '-f', 'lavfi', '-i', 'sine=frequency=330:duration=90',
     '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '34', '-g', '50', '-pix_fmt', 'yuv420p',
     '-c:a', 'aac', '-b:a', '64k', '-movflags', '+faststart', path,
   ]);
