@@ -1,7 +1,7 @@
 //! `cargo xtask dev [--reset]`: the whole platform on this machine, until Ctrl-C.
 
 use crate::run::root;
-use crate::setup::{self, Need};
+use crate::setup;
 use crate::stack::{Stack, StackOptions, build_origin_runner};
 use std::time::Duration;
 
@@ -35,12 +35,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
 
     println!("==> install missing tools");
-    setup::ensure(&[
-        Need::WasmToolchain,
-        Need::NodeTools,
-        Need::PythonVenv,
-        Need::Ffmpeg,
-    ])?;
+    setup::ensure(setup::LOCAL_STACK)?;
 
     let data_dir = root().join(".data");
     if reset && data_dir.exists() {

@@ -10,6 +10,14 @@ pub const WORKER_BUILD_VERSION: &str = "0.8.7";
 /// Node 20.3 is wrangler 4's floor; newer wranglers need 22, so package.json pins one that runs here.
 const NODE_MAJOR_MIN: u32 = 20;
 
+/// What the local stack (`cargo xtask dev`, and the stress run's stack) needs.
+pub const LOCAL_STACK: &[Need] = &[
+    Need::WasmToolchain,
+    Need::NodeTools,
+    Need::PythonVenv,
+    Need::Ffmpeg,
+];
+
 /// What a command needs beyond cargo.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Need {

@@ -8,7 +8,7 @@
 mod restart;
 
 use crate::run::{Report, cmd, root, tee, venv_tool};
-use crate::setup::{self, Need};
+use crate::setup;
 use crate::stack::{Stack, aws_env, with_throwaway_stack};
 use serde_json::Value;
 
@@ -60,12 +60,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ));
     }
     let wanted = |part: &str| only.is_none_or(|o| o == part);
-    setup::ensure(&[
-        Need::WasmToolchain,
-        Need::NodeTools,
-        Need::PythonVenv,
-        Need::Ffmpeg,
-    ])?;
+    setup::ensure(setup::LOCAL_STACK)?;
     let mut report = Report::default();
     for (faults, package, target) in FAULT_SUITES.into_iter().filter(|_| wanted("suites")) {
         report.step(&format!("faults: {faults}"), |report| {
