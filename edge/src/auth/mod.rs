@@ -65,7 +65,7 @@ pub async fn verify_token<P: Platform>(
     let opened = verifier.open(token, now, TOKEN_LEEWAY).map_err(refused)?;
     let valid = match app
         .platform
-        .verify_ed25519(opened.public_key(), opened.message(), opened.signature())
+        .verify_ed25519(&opened.public_key(), opened.message(), opened.signature())
         .await?
     {
         Some(valid) => valid,

@@ -239,9 +239,8 @@ impl JwtVerifier {
         Ok(Opened {
             message: message.as_bytes(),
             signature,
-            public_key: self.public_key(),
+            verifier: self,
             claims,
-            scope: &self.scope,
             now,
             leeway,
         })
@@ -263,9 +262,8 @@ impl JwtVerifier {
 pub struct Opened<'t> {
     message: &'t [u8],
     signature: [u8; 64],
-    public_key: [u8; 32],
+    verifier: &'t JwtVerifier,
     claims: jwt_compact::Claims<SessionClaims>,
-    scope: &'t TokenScope,
     now: DateTime<Utc>,
     leeway: TimeDelta,
 }
@@ -281,8 +279,8 @@ impl Opened<'_> {
     }
 
     /// The key the signature must be made with: the verifier's.
-    pub fn public_key(&self) -> &[u8; 32] {
-        &self.public_key
+    pub fn public_key(&self) -> [u8; 32] {
+        self.verifier.public_key()
     }
 
     /// The claims, when `signature_valid` (the signature was checked and is the key's) and
@@ -317,7 +315,8 @@ impl Opened<'_> {
         if custom.jti.is_empty() {
             return Err(Error::JwtInvalid("empty jti".into()));
         }
-        if custom.iss != self.scope.issuer || custom.aud != self.scope.audience {
+        let scope = &self.verifier.scope;
+        if custom.iss != scope.issuer || custom.aud != scope.audience {
             return Err(Error::JwtInvalid("issued by or for someone else".into()));
         }
         Ok(Claims {

@@ -298,7 +298,7 @@ fn an_opened_token_is_checked_by_whoever_holds_the_signature() {
     let opened = verifier.open(&token, at(0), secs(0)).unwrap();
     let (head, _) = token.rsplit_once('.').unwrap();
     assert_eq!(opened.message(), head.as_bytes());
-    assert_eq!(opened.public_key(), &verifier.public_key());
+    assert_eq!(opened.public_key(), verifier.public_key());
     assert!(verifier.check_signature(&opened));
     assert_eq!(
         opened.claims(true).unwrap(),
