@@ -126,7 +126,7 @@ impl<P: Platform> App<P> {
             request,
             now: self.platform.now(),
         };
-        let caller = async || auth::caller(self, &ctx).await;
+        let caller = || auth::caller(self, &ctx);
         // Who may touch which video is decided here, once: handlers get the row.
         let visible = async |id| visible_video(self, &id, &caller().await?).await;
         let owned = async |id| owned_video(self, &id, &caller().await?).await;

@@ -3,6 +3,7 @@
 //! Every subcommand first makes sure the tools it needs are installed (idempotently, with
 //! progress output), then runs. Its few dependencies (serde_json, toml) build in seconds.
 
+mod api;
 mod bench;
 mod deploy;
 mod dev;

@@ -9,6 +9,7 @@
 //! signs each request that carries `X-Signature` with the stack's webhook secret just before
 //! it is sent (requests without the header still test the refusal).
 
+use crate::api::{Session, call, expect, sign_in};
 use crate::run::{cmd, tee, venv_tool};
 use crate::stack::Stack;
 use serde_json::{Value, json};
@@ -123,15 +124,18 @@ pub fn contract_fuzz(stack: &Stack, budget: Budget) -> Result<ContractFigures, S
     let port = stack.edge_port;
     let admin = sign_in(port, &stack.admin_email, &stack.admin_password)?;
     let (member_email, member_password) = new_member_credentials();
-    let created = post_json(
-        port,
-        "/api/users",
-        Some(&admin.token),
-        &json!({"email": member_email, "password": member_password, "role": "member"}),
-    )?;
-    if created.0 != 201 {
-        return Err(format!("create the member: {} {}", created.0, created.1));
-    }
+    let member = json!({"email": member_email, "password": member_password, "role": "member"});
+    expect(
+        201,
+        call(
+            port,
+            "POST",
+            "/api/users",
+            Some(&admin.token),
+            Some(&member),
+        ),
+    )
+    .map_err(|e| format!("create the member: {e}"))?;
     let member = sign_in(port, &member_email, &member_password)?;
 
     let work_dir = testkit::temp_dir("contract");
@@ -160,32 +164,6 @@ pub fn contract_fuzz(stack: &Stack, budget: Budget) -> Result<ContractFigures, S
     }
 }
 
-struct Session {
-    token: String,
-    user_id: String,
-}
-
-fn sign_in(port: u16, email: &str, password: &str) -> Result<Session, String> {
-    let (status, body) = post_json(
-        port,
-        "/api/auth",
-        None,
-        &json!({"email": email, "password": password, "refreshDelivery": "body"}),
-    )?;
-    let answer: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-    match (
-        status,
-        answer["token"].as_str(),
-        answer["user"]["id"].as_str(),
-    ) {
-        (200, Some(token), Some(user_id)) => Ok(Session {
-            token: token.to_string(),
-            user_id: user_id.to_string(),
-        }),
-        _ => Err(format!("sign in as {email}: {status} {body}")),
-    }
-}
-
 /// A fresh member per run: a stack that outlives one run (stress) gets another `exists`.
 fn new_member_credentials() -> (String, String) {
     let nanos = testkit::now()
@@ -196,21 +174,6 @@ fn new_member_credentials() -> (String, String) {
         format!("contract-member-{nanos:x}-{pid}@example.com"),
         format!("contract-password-{nanos:x}{pid:x}"),
     )
-}
-
-fn post_json(
-    port: u16,
-    path: &str,
-    token: Option<&str>,
-    body: &Value,
-) -> Result<(u16, String), String> {
-    let bearer = token.map(|t| format!("Bearer {t}"));
-    let mut headers = vec![("Content-Type", "application/json")];
-    if let Some(bearer) = &bearer {
-        headers.push(("Authorization", bearer));
-    }
-    testkit::http_request(port, "POST", path, &headers, body.to_string().as_bytes())
-        .ok_or_else(|| format!("POST {path}: no answer from 127.0.0.1:{port}"))
 }
 
 fn write_support_files(dir: &Path) -> Result<(), String> {

@@ -61,15 +61,19 @@ pub async fn verify_token<P: Platform>(
         ),
         _ => Error::new(ErrorCode::InvalidToken, "the bearer token is not valid"),
     };
-    let verifier = app.config.jwt.verifier();
-    let opened = verifier.open(token, now, TOKEN_LEEWAY).map_err(refused)?;
+    let opened = app
+        .config
+        .jwt
+        .verifier()
+        .open(token, now, TOKEN_LEEWAY)
+        .map_err(refused)?;
     let valid = match app
         .platform
         .verify_ed25519(&opened.public_key(), opened.message(), opened.signature())
         .await?
     {
         Some(valid) => valid,
-        None => verifier.check_signature(&opened),
+        None => opened.check_signature(),
     };
     opened.claims(valid).map_err(refused)
 }

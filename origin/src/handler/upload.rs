@@ -5,7 +5,7 @@
 
 use aws_lambda_events::event::s3::S3EventRecord;
 use model::claim::{Claim, ClaimAnswer};
-use model::job::{JobError, JobUpdate, StreamsUpdate};
+use model::job::{JobUpdate, StreamsUpdate};
 use model::layout::{Located, content_type, locate};
 use model::{ObjectKey, VideoId};
 
@@ -231,20 +231,23 @@ impl<T: Transcoder, S: ObjectStore, E: Edge, C: Clock> Origin<T, S, E, C> {
         first: &str,
         deadline: Deadline,
     ) -> Result<()> {
-        let (event_id, update) = match next {
-            Ok(job) => (
-                format!("{job}:streams:progressing"),
-                StreamsUpdate::Processing { progress: None },
-            ),
-            Err(message) => (
-                format!("{first}:streams:failed"),
-                StreamsUpdate::Failed {
-                    error: JobError::new("no_streams", message),
-                },
-            ),
-        };
-        self.report(&event_id, upload, JobUpdate::Streams(update), deadline)
-            .await
-            .map(|_| ())
+        match next {
+            Ok(job) => {
+                let update = JobUpdate::Streams(StreamsUpdate::Processing { progress: None });
+                self.report(
+                    &format!("{job}:streams:progressing"),
+                    upload,
+                    update,
+                    deadline,
+                )
+                .await?;
+            }
+            Err(message) => {
+                let failure = ("no_streams", message.as_str());
+                self.report_failure(first, upload, Ends::Ladder, failure, deadline)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 }

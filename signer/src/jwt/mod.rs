@@ -199,12 +199,12 @@ impl JwtVerifier {
     /// (≤ 300 s): not expired, and neither `iat` nor `nbf` in the future.
     pub fn verify(&self, token: &str, now: Timestamp, leeway: Duration) -> Result<Claims> {
         let opened = self.open(token, now, leeway)?;
-        let valid = self.check_signature(&opened);
+        let valid = opened.check_signature();
         opened.claims(valid)
     }
 
     /// Takes a token apart and checks its form, leaving the signature to be checked, here
-    /// ([`JwtVerifier::check_signature`]) or by a platform's own Ed25519 (workerd's
+    /// ([`Opened::check_signature`]) or by a platform's own Ed25519 (workerd's
     /// WebCrypto), before [`Opened::claims`] checks the rest as [`JwtVerifier::verify`] does.
     pub fn open<'t>(
         &'t self,
@@ -245,16 +245,6 @@ impl JwtVerifier {
             leeway,
         })
     }
-
-    /// Whether the token's signature is this verifier's key's, checked here.
-    pub fn check_signature(&self, opened: &Opened<'_>) -> bool {
-        // jwt-compact's own check, as its validator makes it.
-        Ed25519.verify_signature(
-            &Ed25519Signature::from_bytes(&opened.signature),
-            &self.verifying_key,
-            opened.message,
-        )
-    }
 }
 
 /// A token whose form was checked and whose signature is still to be: see
@@ -281,6 +271,16 @@ impl Opened<'_> {
     /// The key the signature must be made with: the verifier's.
     pub fn public_key(&self) -> [u8; 32] {
         self.verifier.public_key()
+    }
+
+    /// Whether the signature is the verifier's key's, checked here (jwt-compact's own check,
+    /// as its validator makes it).
+    pub fn check_signature(&self) -> bool {
+        Ed25519.verify_signature(
+            &Ed25519Signature::from_bytes(&self.signature),
+            &self.verifier.verifying_key,
+            self.message,
+        )
     }
 
     /// The claims, when `signature_valid` (the signature was checked and is the key's) and

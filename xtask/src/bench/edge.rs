@@ -2,6 +2,7 @@
 //! routes with wrk, the Worker's size; and the database round trips per route (native count).
 
 use super::{median, timed};
+use crate::api;
 use crate::run::{cmd, output, root, tee};
 use crate::stack::{Stack, with_throwaway_stack};
 
@@ -101,7 +102,7 @@ fn measure_edge(stack: &Stack) -> Result<EdgeFigures, String> {
             credentials.as_bytes(),
         )
     };
-    let token = super::sign_in(port, &stack.admin_email, &stack.admin_password)?;
+    let token = api::sign_in(port, &stack.admin_email, &stack.admin_password)?.token;
     let logins: Vec<f64> = (0..LOGIN_REPEATS)
         .map(|_| timed(sign_in))
         .collect::<Result<_, _>>()?;
@@ -119,22 +120,13 @@ fn measure_edge(stack: &Stack) -> Result<EdgeFigures, String> {
     let uploaders = uploaders(port, &token, needed + needed / 4)?;
     let create = load(base, "/api/videos", &wrk_script(&uploaders, true))?;
     // What one local D1 query costs, to read the ratio by: an authorized read of one video.
-    let bearer = format!("Bearer {token}");
-    let (_, created) = testkit::http_request(
-        port,
-        "POST",
-        "/api/videos",
-        &[
-            ("Content-Type", "application/json"),
-            ("Authorization", &bearer),
-        ],
-        CREATE_BODY.as_bytes(),
-    )
-    .ok_or("creating a video did not answer")?;
-    let video_id = created
-        .split("\"id\":\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
+    let video: serde_json::Value = serde_json::from_str(CREATE_BODY).expect("CREATE_BODY is JSON");
+    let created = api::expect(
+        201,
+        api::call(port, "POST", "/api/videos", Some(&token), Some(&video)),
+    )?;
+    let video_id = created["video"]["id"]
+        .as_str()
         .ok_or_else(|| format!("no video id in {created}"))?;
     let read = load(
         base,
@@ -198,23 +190,13 @@ const CREATIONS_PER_USER: f64 = 60.0;
 
 /// `count` members who create videos under load, as bearer tokens.
 fn uploaders(port: u16, admin_token: &str, count: usize) -> Result<Vec<String>, String> {
-    let bearer = format!("Bearer {admin_token}");
     (0..count)
         .map(|n| {
-            let credentials =
-                format!(r#"{{"email":"bench-{n}@example.com","password":"bench-password"}}"#);
-            testkit::http_request(
-                port,
-                "POST",
-                "/api/users",
-                &[
-                    ("Content-Type", "application/json"),
-                    ("Authorization", &bearer),
-                ],
-                credentials.as_bytes(),
-            )
-            .ok_or("creating a bench user did not answer")?;
-            super::sign_in(port, &format!("bench-{n}@example.com"), "bench-password")
+            let (email, password) = (format!("bench-{n}@example.com"), "bench-password");
+            let user = serde_json::json!({ "email": email, "password": password });
+            // Whatever the answer (a user left by an earlier run exists): the sign-in tells.
+            api::call(port, "POST", "/api/users", Some(admin_token), Some(&user))?;
+            Ok(api::sign_in(port, &email, password)?.token)
         })
         .collect()
 }

@@ -177,25 +177,6 @@ fn json_number(json: &str, pointer: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("no number at {pointer} in {json}"))
 }
 
-/// Signs in over the API; the access token.
-fn sign_in(port: u16, email: &str, password: &str) -> Result<String, String> {
-    let credentials = serde_json::json!({ "email": email, "password": password }).to_string();
-    let (status, answer) = testkit::http_request(
-        port,
-        "POST",
-        "/api/auth",
-        &[("Content-Type", "application/json")],
-        credentials.as_bytes(),
-    )
-    .ok_or("sign-in did not answer")?;
-    let json: serde_json::Value =
-        serde_json::from_str(&answer).map_err(|e| format!("sign-in: HTTP {status}: {e}"))?;
-    json["token"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| format!("sign-in: HTTP {status}: no token in {answer}"))
-}
-
 /// One `aws s3 …` command against the stack's SeaweedFS, timed (start-up included).
 fn aws_s3(stack: &Stack, args: &[&OsStr]) -> Result<f64, String> {
     let mut command = stack.aws_cli()?;

@@ -4,7 +4,7 @@
 //! (less the CLI's start-up): what the pipeline adds to the one copy it has to make is the
 //! upload's notice (the filer's change feed), the claim, the probe and the job event.
 
-use super::{aws_s3, median, sign_in};
+use super::{aws_s3, median};
 use crate::run::cmd;
 use crate::stack::{Stack, with_throwaway_stack};
 use serde_json::Value;
@@ -58,7 +58,8 @@ fn measure(stack: &Stack, dir: &std::path::Path) -> Result<PlayableFigures, Stri
     let bytes = std::fs::read(&clip).map_err(|e| format!("{}: {e}", clip.display()))?;
     let tiny = dir.join("one-byte");
     std::fs::write(&tiny, b"x").map_err(|e| format!("{}: {e}", tiny.display()))?;
-    let token = sign_in(stack.edge_port, &stack.admin_email, &stack.admin_password)?;
+    let token =
+        crate::api::sign_in(stack.edge_port, &stack.admin_email, &stack.admin_password)?.token;
 
     let (mut platform, mut by_hand, mut start_up) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=ROUNDS {
@@ -110,63 +111,22 @@ fn upload_until_ready(
     round: usize,
 ) -> Result<(f64, String), String> {
     let port = stack.edge_port;
-    let bearer = format!("Bearer {token}");
-    let api = |method: &str, path: &str, body: &str| -> Result<Value, String> {
-        let (status, answer) = testkit::http_request(
-            port,
-            method,
-            path,
-            &[
-                ("Content-Type", "application/json"),
-                ("Authorization", &bearer),
-            ],
-            body.as_bytes(),
-        )
-        .ok_or_else(|| format!("{method} {path} did not answer"))?;
-        if !(200..300).contains(&status) {
-            return Err(format!("{method} {path}: HTTP {status}: {answer}"));
-        }
-        serde_json::from_str(&answer).map_err(|e| format!("{method} {path}: {e}: {answer}"))
+    let api = |method: &str, path: &str, body: Option<&Value>| {
+        crate::api::expect(200, crate::api::call(port, method, path, Some(token), body))
     };
-    let created = api(
-        "POST",
-        "/api/videos",
-        &serde_json::json!({
-            "fileName": format!("playable-{round}.mp4"),
-            "fileSize": bytes.len(),
-            "fileType": "video/mp4",
-        })
-        .to_string(),
-    )?;
+    let created =
+        crate::api::create_and_upload(port, token, &format!("playable-{round}.mp4"), bytes)?;
     let text = |value: &Value| value.as_str().map(str::to_string);
     let id = text(&created["video"]["id"]).ok_or("no video id")?;
     let key = text(&created["key"]).ok_or("no key")?;
-    let url = text(&created["upload"]["uploadUrl"]).ok_or("no single upload URL")?;
-    let (s3_port, path) = url
-        .strip_prefix("http://127.0.0.1:")
-        .and_then(|rest| rest.split_once('/'))
-        .and_then(|(port, path)| Some((port.parse::<u16>().ok()?, format!("/{path}"))))
-        .ok_or_else(|| format!("an upload URL on loopback, got {url}"))?;
-    let headers: Vec<(String, String)> = created["upload"]["headers"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        // The request states its own length.
-        .filter(|(name, _)| !name.eq_ignore_ascii_case("content-length"))
-        .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_string())))
-        .collect();
-    let headers: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    match testkit::http_request(s3_port, "PUT", &path, &headers, bytes) {
-        Some((200, _)) => {}
-        other => return Err(format!("the presigned PUT answered {other:?}")),
-    }
     let uploaded = Instant::now();
-    api("POST", &format!("/api/videos/{id}/complete"), "{}")?;
+    api(
+        "POST",
+        &format!("/api/videos/{id}/complete"),
+        Some(&serde_json::json!({})),
+    )?;
     loop {
-        let video = api("GET", &format!("/api/videos/{id}"), "")?;
+        let video = api("GET", &format!("/api/videos/{id}"), None)?;
         match video["video"]["status"].as_str() {
             Some("ready") => return Ok((uploaded.elapsed().as_secs_f64(), key)),
             Some("failed") => return Err(format!("the video failed: {video}")),

@@ -1,38 +1,13 @@
 //! A Worker restart between `complete` and the job event (a crash, a deploy), against a
 //! throwaway stack: nothing is lost, nothing is made twice.
 
+use crate::api::{self, call, expect};
 use crate::run::{capture, cmd};
 use crate::stack::Stack;
 use model::storage::KeyPrefix;
 use model::{ObjectKey, VideoId};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-/// A JSON call to the Worker: its status and body (`null` when the body is not JSON).
-fn call(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> Result<(u16, Value), String> {
-    let bearer = token.map(|t| format!("Bearer {t}"));
-    let mut headers = vec![("Content-Type", "application/json")];
-    if let Some(bearer) = &bearer {
-        headers.push(("Authorization", bearer));
-    }
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let (status, text) = testkit::http_request(port, method, path, &headers, body.as_bytes())
-        .ok_or_else(|| format!("{method} {path}: no answer"))?;
-    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
-}
-
-/// Like [`call`], but anything other than `wanted` is an error.
-fn expect(wanted: u16, answer: Result<(u16, Value), String>) -> Result<Value, String> {
-    match answer? {
-        (status, body) if status == wanted => Ok(body),
-        (status, body) => Err(format!("HTTP {status} (wanted {wanted}): {body}")),
-    }
-}
 
 /// The objects under `prefix` in `bucket`: (key, size, ETag without quotes).
 fn list_objects(
@@ -120,46 +95,12 @@ pub(super) fn edge_restarted_before_the_job_event(stack: &mut Stack) -> Result<S
         .to_string();
 
     let port = stack.edge_port;
-    let credentials = json!({ "email": stack.admin_email, "password": stack.admin_password });
-    let signed_in = expect(
-        200,
-        call(port, "POST", "/api/auth", None, Some(&credentials)),
-    )?;
-    let token = signed_in["token"].as_str().ok_or("no token")?.to_string();
-    let created = expect(
-        201,
-        call(
-            port,
-            "POST",
-            "/api/videos",
-            Some(&token),
-            Some(
-                &json!({ "fileName": "restart.mp4", "fileSize": bytes.len(), "fileType": "video/mp4" }),
-            ),
-        ),
-    )?;
+    let token = api::sign_in(port, &stack.admin_email, &stack.admin_password)?.token;
+    let created = api::create_and_upload(port, &token, "restart.mp4", &bytes)?;
     let id = created["video"]["id"]
         .as_str()
         .and_then(|id| VideoId::parse(id).ok())
         .ok_or("no video id")?;
-    let upload = &created["upload"];
-    let url = upload["uploadUrl"].as_str().ok_or("no upload URL")?;
-    let (s3_port, path) = url
-        .strip_prefix("http://127.0.0.1:")
-        .and_then(|rest| rest.split_once('/'))
-        .and_then(|(port, path)| Some((port.parse::<u16>().ok()?, format!("/{path}"))))
-        .ok_or_else(|| format!("not a loopback URL: {url}"))?;
-    let headers: Vec<(&str, &str)> = upload["headers"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(name, _)| !name.eq_ignore_ascii_case("content-length"))
-        .filter_map(|(name, value)| Some((name.as_str(), value.as_str()?)))
-        .collect();
-    match testkit::http_request(s3_port, "PUT", &path, &headers, &bytes) {
-        Some((200, _)) => {}
-        other => return Err(format!("the presigned PUT: {other:?}")),
-    }
     let video_path = format!("/api/videos/{id}");
     expect(
         200,
